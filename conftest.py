@@ -1,0 +1,71 @@
+"""Shared fixtures: Guangdong's tree and a cast of named people at different levels.
+
+People are made through the account actions (create_user, grant_role), as a real admin would make them:
+- province_admin (广东省), sz_admin (深圳市), futian_admin (深圳福田区), tianhe_admin (广州天河区),
+- station_staff (福田区南园街道), team_leader (福田区), volunteer (南园街道), social_worker (天河区),
+- auditor (广东省), outsider (no role at all).
+"""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+
+os.environ.setdefault("VETVOL_ENV", "test")
+
+import pytest  # noqa: E402
+
+PASSWORD = "Test-pass-2026!"
+CAST = {
+    "province_admin": ("province_admin", "44"),
+    "sz_admin": ("city_admin", "4403"),
+    "futian_admin": ("district_admin", "440304"),
+    "tianhe_admin": ("district_admin", "440106"),
+    "station_staff": ("station_staff", "440304001"),
+    "team_leader": ("team_leader", "440304"),
+    "volunteer": ("volunteer", "440304001"),
+    "social_worker": ("social_worker", "440106"),
+    "auditor": ("auditor", "44"),
+}
+
+
+@pytest.fixture
+def regions(db):
+    """The tree down to streets and towns (villages only where a test loads them itself)."""
+    from vetvol.regions import loader
+    from vetvol.regions.models import Region
+
+    if not Region.objects.filter(level="township").exists():
+        loader.load(max_level="township")
+    return Region.objects
+
+
+@pytest.fixture
+def root(db):
+    from vetvol.accounts.models import User
+
+    return User.objects.create_superuser("root", password=PASSWORD)
+
+
+def make_person(actor, username: str, role: str | None, code: str | None):
+    from vetvol.accounts import actions
+    from vetvol.regions.models import Region
+
+    user = actions.create_user(actor, username=username, password=PASSWORD, display_name=username)
+    if role:
+        actions.grant_role(actor, user, role, Region.objects.get(code=code))
+    return user
+
+
+@pytest.fixture
+def people(regions, root):
+    cast = {name: make_person(root, name, role, code) for name, (role, code) in CAST.items()}
+    cast["outsider"] = make_person(root, "outsider", None, None)
+    cast["root"] = root
+    return SimpleNamespace(**cast)
+
+
+@pytest.fixture
+def api_client(client):
+    """A Django test client whose JSON bodies are sent as JSON."""
+    return client

@@ -1,0 +1,1 @@
+"""vetvol: the information system for veterans' volunteer service."""

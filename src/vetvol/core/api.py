@@ -1,0 +1,87 @@
+"""The API's shell: one NinjaAPI with session and bearer-token auth, and one error shape.
+
+Errors are always JSON `{"detail": ..., "errors": [{"field": ..., "message": ...}]}` with a 4xx status:
+validation errors are 422 with the field at fault, missing and not-yours are both 404, a denied change 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from vetvol.accounts.actions import user_for_token
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionUser(SessionAuth):
+    """Django session (with CSRF on unsafe methods) for the pages' own htmx and fetch calls."""
+
+
+api = NinjaAPI(
+    title="vetvol API",
+    version="1",
+    description="退役军人志愿服务信息系统 API. Every endpoint is scoped to the caller's region grants.",
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionUser()],
+    docs_url="/docs",
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [
+        {"field": ".".join(str(p) for p in e.get("loc", [])[1:]) or "body", "message": e.get("msg", "")}
+        for e in exc.errors
+    ]
+    return _error(request, 422, "输入有误", errors)
+
+
+@api.exception_handler(ValidationError)
+def _model_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"field": field if field != "__all__" else "body", "message": message}
+        for field, messages in exc.message_dict.items()
+        for message in messages
+    ]
+    return _error(request, 422, "输入有误", errors)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "未找到")
+
+
+@api.exception_handler(PermissionDenied)
+def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, "无权进行此操作")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "请先登录或提供有效的 API 令牌")
+
+
+def register_routers() -> None:
+    from vetvol.regions.api import router as regions_router
+
+    api.add_router("/regions", regions_router)
+
+
+register_routers()

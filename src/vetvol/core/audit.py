@@ -1,0 +1,133 @@
+"""The audit log: append-only, hash-chained, never holding a secret or a full identifier.
+
+`record()` appends one row inside the caller's transaction, so a rolled-back change leaves no row saying
+it happened. Denials are recorded before any transaction that could roll them back is opened (see
+`core.scoping.require`). `verify()` walks the chain and names the first row that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from vetvol.core.context import client_ip
+from vetvol.core.models import AuditChainHead, AuditEntry, AuditOutcome
+
+GENESIS = "0" * 64
+_SECRET_KEYS = re.compile(r"pass|secret|token|otp|key|id_number|idcard", re.IGNORECASE)
+_ID_NUMBER = re.compile(r"\b(\d{6})\d{8}(\d{3}[\dXx])\b")
+
+
+def _clean(value: Any) -> Any:
+    """Drop secret-looking keys and cut 18-digit ID numbers down to their masked form."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items() if not _SECRET_KEYS.search(str(k))}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, str):
+        return _ID_NUMBER.sub(lambda m: m.group(1)[:3] + "*" * 11 + m.group(2)[-4:], value)
+    if value is None or isinstance(value, bool | int):
+        return value
+    return str(value)
+
+
+def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
+    body = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _fields(entry: AuditEntry) -> dict[str, Any]:
+    """The hashed content of a row, in the form it reads back from the database."""
+    return {
+        "seq": entry.seq,
+        "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "outcome": entry.outcome,
+        "subject": entry.subject,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "region_code": entry.region_code,
+        "ip": entry.ip,
+        "detail": entry.detail,
+    }
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    outcome: str = AuditOutcome.SUCCESS,
+    subject: str = "",
+    obj: models.Model | None = None,
+    region_code: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one row. `action` is dotted (`auth.login`, `regions.service_centre.create`)."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    if obj is not None and not region_code:
+        region_code = getattr(obj, getattr(obj, "region_field", "region_code"), "") or ""
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"last_hash": GENESIS, "last_seq": 0}
+        )
+        entry = AuditEntry(
+            seq=head.last_seq + 1,
+            at=timezone.now(),
+            actor=actor,
+            actor_label=(actor.get_username() if actor is not None else "")[:150],
+            action=action,
+            outcome=outcome,
+            subject=subject[:150],
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            region_code=region_code,
+            ip=client_ip.get(),
+            detail=_clean(detail or {}),
+            prev_hash=head.last_hash,
+        )
+        entry.entry_hash = _digest(entry.prev_hash, _fields(entry))
+        entry.save(force_insert=True)
+        head.last_hash, head.last_seq = entry.entry_hash, entry.seq
+        head.save(update_fields=["last_hash", "last_seq"])
+    return entry
+
+
+@dataclass
+class VerifyResult:
+    checked: int
+    bad_seq: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.bad_seq is None
+
+
+def verify(batch_size: int = 5000) -> VerifyResult:
+    """Recompute the chain from its first row; the first mismatch is named by its sequence number."""
+    prev_hash: str | None = None
+    expected_seq: int | None = None
+    checked = 0
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=batch_size):
+        if expected_seq is not None and entry.seq != expected_seq:
+            return VerifyResult(checked, expected_seq, f"row {expected_seq} is missing")
+        if prev_hash is not None and entry.prev_hash != prev_hash:
+            return VerifyResult(checked, entry.seq, "link to the previous row is broken")
+        if _digest(entry.prev_hash, _fields(entry)) != entry.entry_hash:
+            return VerifyResult(checked, entry.seq, "content does not match its hash")
+        prev_hash, expected_seq = entry.entry_hash, entry.seq + 1
+        checked += 1
+    head = AuditChainHead.objects.filter(id=1).first()
+    if head is not None and checked and (head.last_hash != prev_hash):
+        return VerifyResult(checked, head.last_seq, "the newest rows are missing")
+    return VerifyResult(checked)

@@ -1,0 +1,88 @@
+"""Base models and the audit log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from vetvol.core.scoping import ScopedManager
+
+
+class TimeStampedModel(models.Model):
+    """Creation and last-change times, stored in UTC."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class RegionScopedModel(TimeStampedModel):
+    """A record that belongs to a region node; `objects.restrict(user, action)` scopes it."""
+
+    region_code = models.CharField("行政区划代码", max_length=12, db_index=True)
+
+    objects = ScopedManager()
+    region_field = "region_code"
+
+    class Meta:
+        abstract = True
+
+
+class AuditOutcome(models.TextChoices):
+    SUCCESS = "success", "成功"
+    DENIED = "denied", "拒绝"
+    FAILURE = "failure", "失败"
+
+
+class AuditEntry(models.Model):
+    """One append-only, hash-chained row of the audit log.
+
+    `entry_hash` covers this row's content and the previous row's hash, so changing, inserting or deleting a
+    row breaks the chain from there on (`vetvol verify_audit`). The database also refuses UPDATE and DELETE.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=80)
+    outcome = models.CharField(max_length=10, choices=AuditOutcome.choices)
+    subject = models.CharField(max_length=150, blank=True, help_text="login name or other non-secret key")
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    region_code = models.CharField(max_length=12, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    objects = ScopedManager()
+    region_field = "region_code"
+    blank_region_is_province_wide = True
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["action", "subject", "at"], name="core_audit_action_subject_at")]
+        verbose_name = "审计记录"
+        verbose_name_plural = "审计记录"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.outcome}"
+
+
+class AuditChainHead(models.Model):
+    """The single row holding the chain's last hash; locking it serialises appends on PostgreSQL."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_hash = models.CharField(max_length=64)
+    last_seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="core_auditchainhead_singleton")]
+
+    def __str__(self) -> str:
+        return self.last_hash

@@ -1,0 +1,132 @@
+"""Region scoping: the one primitive that decides which rows a user may see or change.
+
+Administrative codes are hierarchical prefixes (44 → 4403 → 440304 → 440304001 → 440304001001). A role
+granted on a node covers its whole subtree, so "may user U do A on row R" is "does some grant of U that
+allows A have a code that is a prefix of R's region code". Codes are digits only, so the subtree of prefix
+P is the half-open range [P, P + ":") — ":" sorts right after "9" — and a plain B-tree index on the code
+column serves it on SQLite and PostgreSQL alike.
+
+Pages and API call `Model.objects.restrict(user, action)` or a `get_*_for_user` accessor built on
+`get_for_user`; nothing else filters by region by hand.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+class Action:
+    """Actions a role may be allowed to take on scoped data."""
+
+    VIEW = "view"
+    CHANGE = "change"
+    UNMASK = "unmask"  # see full personal identifiers (audited)
+    MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+    EXPORT = "export"  # bulk export of personal information (audited)
+
+
+class ScopedUser(Protocol):
+    is_authenticated: bool
+
+    def region_prefixes(self, action: str) -> Iterable[str] | None: ...
+
+
+def subtree_q(field: str, prefixes: Iterable[str]) -> Q:
+    """Rows whose `field` lies in the subtree of any of `prefixes` (no prefixes: no rows)."""
+    q = Q(pk__in=[])
+    for prefix in minimal_prefixes(prefixes):
+        q |= Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + ":"})
+    return q
+
+
+def minimal_prefixes(prefixes: Iterable[str]) -> list[str]:
+    """Drop prefixes covered by a shorter one, so the query has as few ranges as possible."""
+    result: list[str] = []
+    for prefix in sorted(set(prefixes)):
+        if not result or not prefix.startswith(result[-1]):
+            result.append(prefix)
+    return result
+
+
+def covers(prefixes: Iterable[str] | None, code: str) -> bool:
+    """Whether a region code lies in the subtree of any prefix (None means unrestricted)."""
+    if prefixes is None:
+        return True
+    return any(code.startswith(p) for p in prefixes)
+
+
+def allowed_prefixes(user: Any, action: str) -> list[str] | None:
+    """The region prefixes on which `user` may take `action`; None for unrestricted (superuser)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    prefixes = user.region_prefixes(action)
+    return None if prefixes is None else list(prefixes)
+
+
+class ScopedQuerySet(models.QuerySet):
+    """QuerySet of a model that belongs to a region; the model names its code field in `region_field`."""
+
+    def restrict(self, user: Any, action: str = Action.VIEW) -> ScopedQuerySet:
+        prefixes = allowed_prefixes(user, action)
+        if prefixes is None:
+            return self
+        field = getattr(self.model, "region_field", "region_code")
+        q = subtree_q(field, prefixes)
+        if getattr(self.model, "blank_region_is_province_wide", False) and any(len(p) == 2 for p in prefixes):
+            q |= Q(**{field: ""})  # rows tied to no region (logins, say) belong to province-wide grants
+        return self.filter(q)
+
+
+ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+
+M = TypeVar("M", bound=models.Model)
+
+
+def get_for_user(queryset: models.QuerySet[M], user: Any, action: str = Action.VIEW, **lookup: Any) -> M:
+    """The one object matching `lookup` that `user` may take `action` on.
+
+    Missing and not-visible get the same 404, so ids cannot be probed; an object the user may see but not
+    change gets 403. Either denial of an existing object is audited (outside any transaction it could be
+    rolled back with, as this runs before actions open theirs).
+    """
+    try:
+        return queryset.restrict(user, action).get(**lookup)  # type: ignore[attr-defined]
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        pass
+    try:
+        obj = queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    visible = action != Action.VIEW and queryset.restrict(user, Action.VIEW).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
+    _record_denial(user, f"access.{action}", obj=obj, detail={"visible": visible})
+    if visible:
+        raise PermissionDenied(f"{action} not granted")
+    raise Http404
+
+
+def require(user: Any, action: str, region_code: str, *, what: str) -> None:
+    """Raise PermissionDenied unless `user` may take `action` in `region_code`; a denial is audited.
+
+    Call it before opening the action's transaction, so that the audit row of a denial is not rolled back
+    with the change it refused.
+    """
+    if covers(allowed_prefixes(user, action), region_code):
+        return
+    _record_denial(user, what, region_code=region_code, detail={"needed": action})
+    raise PermissionDenied(f"{action} not granted on {region_code}")
+
+
+def _record_denial(user: Any, what: str, **fields: Any) -> None:
+    from vetvol.core import audit  # audit → models → scoping: imported late to keep the cycle open
+    from vetvol.core.models import AuditOutcome
+
+    audit.record(what, actor=user, outcome=AuditOutcome.DENIED, **fields)

@@ -1,0 +1,90 @@
+"""`vetvol seed_demo`: the demo province. Idempotent; built through actions, so it is audited like real use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from vetvol.accounts import actions as account_actions
+from vetvol.accounts.models import User
+from vetvol.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from vetvol.regions import actions as region_actions
+from vetvol.regions.models import Region, RegionLevel, ServiceCentre
+
+# City brands of the veteran volunteer teams, as the province's report names them.
+CITY_BRANDS = {"4403": "红星", "4401": "红棉老兵", "4406": "南狮", "4413": "战旗"}
+OPENING_HOURS = "周一至周五 9:00-12:00，14:00-17:30"
+SYSTEM_USER = "admin"
+
+
+class Command(BaseCommand):
+    help = "Create the demo province: service centres and stations, liaison points, one account per role."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--quiet-logins", action="store_true", help="do not print the demo logins")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not Region.objects.filter(code="44").exists():
+            self.stderr.write("The region tree is empty: run `vetvol load_regions` first.")
+            raise SystemExit(1)
+        system = self._system_user()
+        with transaction.atomic():
+            centres = self._centres(system)
+        with transaction.atomic():
+            accounts = self._accounts(system)
+        self.stdout.write(f"demo: {centres} service centres/stations created, {accounts} accounts created")
+        if not options["quiet_logins"]:
+            self._print_logins()
+
+    def _system_user(self) -> User:
+        user = User.objects.filter(username=SYSTEM_USER).first()
+        if user is None:
+            user = User.objects.create_superuser(SYSTEM_USER, password=DEMO_PASSWORD, display_name="系统管理员")
+        return user
+
+    def _centres(self, actor: User) -> int:
+        have = set(ServiceCentre.objects.values_list("region_id", flat=True))
+        levels = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP]
+        created = 0
+        for region in Region.objects.filter(level__in=levels).order_by("code"):
+            if region.code in have:
+                continue
+            centre = region_actions.create_service_centre(actor, region, opening_hours=OPENING_HOURS)
+            created += 1
+            for name, room in self._liaison_points(region):
+                region_actions.create_liaison_point(actor, centre, name=name, room=room)
+        return created
+
+    def _liaison_points(self, region: Region) -> list[tuple[str, str]]:
+        if region.level == RegionLevel.CITY:
+            brand = CITY_BRANDS.get(region.code)
+            team = f"“{brand}”退役军人志愿服务总队" if brand else f"{region.name}退役军人志愿服务总队"
+            return [(f"{team}联络室", "二楼 201 室")]
+        if region.level == RegionLevel.COUNTY:
+            return [(f"{region.name}退役军人志愿服务队联络室", "一楼 102 室")]
+        if region.level == RegionLevel.TOWNSHIP and region.kind == "street":
+            return [(f"{region.name}退役军人志愿服务分队联络点", "一楼服务大厅")]
+        return []
+
+    def _accounts(self, actor: User) -> int:
+        created = 0
+        for account in DEMO_ACCOUNTS:
+            user = User.objects.filter(username=account.username).first()
+            if user is None:
+                user = account_actions.create_user(
+                    actor, username=account.username, password=DEMO_PASSWORD, display_name=account.display_name
+                )
+                created += 1
+            if not user.grants.filter(role=account.role, region_id=account.region_code).exists():
+                region = Region.objects.get(code=account.region_code)
+                account_actions.grant_role(actor, user, account.role, region)
+        return created
+
+    def _print_logins(self) -> None:
+        self.stdout.write("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"  {SYSTEM_USER:<16} 系统管理员 (superuser)")
+        for a in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {a.username:<16} {a.display_name} — {a.role} @ {a.region_code}")
+        self.stdout.write("Admin and auditor logins ask for a TOTP code; the demo shows the current code on that page.")

@@ -1,0 +1,242 @@
+"""One settings module, driven by environment variables.
+
+Defaults give a working SQLite demo on a fresh machine. Production sets VETVOL_ENV=production and must
+provide its secrets (SECRET_KEY, VETVOL_DATA_KEY, VETVOL_LOOKUP_KEY) or start-up fails loudly.
+Every secret may also be given as NAME_FILE, a path whose content is the value.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """A string from NAME, or from the file NAME_FILE names; `default` when neither is set."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc}") from exc
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true/false)")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from exc
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    raw = env_str(name, default) or ""
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+VETVOL_ENV = env_str("VETVOL_ENV", "dev")
+if VETVOL_ENV not in {"dev", "test", "production"}:
+    raise ImproperlyConfigured(f"VETVOL_ENV={VETVOL_ENV!r}: use dev, test or production")
+PRODUCTION = VETVOL_ENV == "production"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("VETVOL_VAR_DIR", str(Path.cwd() / "var")) or "var")
+
+# Development defaults. They are public, so production refuses them.
+_DEV_SECRET_KEY = "dev-only-insecure-secret-key-vetvol-0000000000000000"  # noqa: S105
+_DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktZm9yLXZldHZvbC0wMDA="  # 32 bytes, base64
+_DEV_LOOKUP_KEY = "ZGV2LW9ubHktbG9va3VwLWtleS1mb3ItdmV0dm9sLTA="
+
+
+def _secret(name: str, dev_default: str) -> str:
+    value = env_str(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set when VETVOL_ENV=production")
+    return dev_default
+
+
+SECRET_KEY = _secret("SECRET_KEY", _DEV_SECRET_KEY)
+# Field encryption keys: comma-separated base64 32-byte keys, newest first (older ones still decrypt).
+VETVOL_DATA_KEY = env_list("VETVOL_DATA_KEY") or ([] if PRODUCTION else [_DEV_DATA_KEY])
+if not VETVOL_DATA_KEY:
+    raise ImproperlyConfigured("VETVOL_DATA_KEY must be set when VETVOL_ENV=production")
+# Keyed-hash key for lookups of encrypted values (one person, one record). Never rotate it casually:
+# every lookup hash would have to be recomputed.
+VETVOL_LOOKUP_KEY = _secret("VETVOL_LOOKUP_KEY", _DEV_LOOKUP_KEY)
+
+DEBUG = env_bool("VETVOL_DEBUG", not PRODUCTION)
+# Demo mode shows the current TOTP code of demo accounts on the second-factor page. Never in production.
+VETVOL_DEMO_MODE = env_bool("VETVOL_DEMO_MODE", False)
+if PRODUCTION and VETVOL_DEMO_MODE:
+    raise ImproperlyConfigured("VETVOL_DEMO_MODE cannot be on when VETVOL_ENV=production")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "ninja",
+    "vetvol.core",
+    "vetvol.regions",
+    "vetvol.accounts",
+    "vetvol.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "vetvol.core.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "vetvol.accounts.middleware.IdleTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+if PRODUCTION:
+    # The app process serves its own static files (collected into STATIC_ROOT at deploy); in development
+    # runserver and the test live server serve them from the source tree.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+ROOT_URLCONF = "vetvol.urls"
+WSGI_APPLICATION = "vetvol.wsgi.application"
+ASGI_APPLICATION = "vetvol.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "vetvol.accounts.context.navigation",
+            ],
+        },
+    }
+]
+
+# Database: SQLite (WAL) under var/ by default; DATABASE_URL=postgres://... in production.
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'vetvol.sqlite3'}"
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"] = {
+        # WAL lets readers proceed while one writer commits; IMMEDIATE takes the write lock at BEGIN so
+        # two writers queue instead of failing with "database is locked" half-way through.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    _db["TEST"] = {"NAME": env_str("VETVOL_TEST_SQLITE_NAME")}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "vetvol.accounts.passwords.CharacterClassValidator"},
+]
+if VETVOL_ENV == "test":
+    # Tests only: fast hashing. Everywhere else Django's default (PBKDF2) applies.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Login throttling and sessions.
+VETVOL_LOGIN_MAX_FAILURES = env_int("VETVOL_LOGIN_MAX_FAILURES", 5)  # per account within the window
+VETVOL_LOGIN_MAX_FAILURES_PER_IP = env_int("VETVOL_LOGIN_MAX_FAILURES_PER_IP", 30)
+VETVOL_LOGIN_WINDOW_MINUTES = env_int("VETVOL_LOGIN_WINDOW_MINUTES", 15)
+VETVOL_IDLE_TIMEOUT_MINUTES = env_int("VETVOL_IDLE_TIMEOUT_MINUTES", 30)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if env_bool("VETVOL_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+# Admin roles must use a second factor (TOTP).
+VETVOL_REQUIRE_2FA = env_bool("VETVOL_REQUIRE_2FA", True)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# Redis backs the cache (and later the channel layer) in production; local memory otherwise.
+REDIS_URL = env_str("REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("VETVOL_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+VETVOL_SITE_NAME = _("退役军人志愿服务信息系统")

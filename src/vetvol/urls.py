@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from vetvol.core.api import api
+from vetvol.core.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("vetvol.accounts.urls")),
+    path("regions/", include("vetvol.regions.urls")),
+    path("core/", include("vetvol.core.urls")),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
