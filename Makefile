@@ -56,7 +56,7 @@ lint:
 check:
 	VETVOL_VAR_DIR=$$(mktemp -d) $(VETVOL) check --fail-level WARNING
 	VETVOL_VAR_DIR=$$(mktemp -d) $(VETVOL) makemigrations --check --dry-run
-	VETVOL_ENV=production SECRET_KEY=check-$$(head -c 24 /dev/urandom | base64 | tr -d '/+=') \
+	VETVOL_ENV=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 		VETVOL_DATA_KEY=$$(head -c 32 /dev/urandom | base64) VETVOL_LOOKUP_KEY=check-lookup-key \
 		ALLOWED_HOSTS=vetvol.example.org $(VETVOL) check --deploy --fail-level WARNING
 

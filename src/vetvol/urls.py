@@ -1,7 +1,7 @@
 from django.urls import include, path
 
-from vetvol.core.api import api
-from vetvol.core.views import home
+from vetvol.accounts.views import home
+from vetvol.api import api
 
 urlpatterns = [
     path("", home, name="home"),

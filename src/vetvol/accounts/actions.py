@@ -54,9 +54,13 @@ def is_locked(username: str) -> bool:
     since = _window_start()
     last_success = (
         AuditEntry.objects.filter(action="auth.login", subject=username, at__gte=since)
-        .order_by("-seq").values_list("at", flat=True).first()
+        .order_by("-seq")
+        .values_list("at", flat=True)
+        .first()
     )
-    failures = AuditEntry.objects.filter(action__in=FAILURE_ACTIONS, subject=username, at__gte=last_success or since)
+    failures = AuditEntry.objects.filter(
+        action__in=FAILURE_ACTIONS, subject=username, at__gte=last_success or since
+    )
     if failures.count() >= settings.VETVOL_LOGIN_MAX_FAILURES:
         return True
     ip = client_ip.get()
@@ -121,7 +125,9 @@ def verify_second_factor(user: User, code: str) -> None:
         audit.record("auth.login_locked", outcome=AuditOutcome.DENIED, subject=user.username)
         raise LoginLocked(settings.VETVOL_LOGIN_WINDOW_MINUTES)
     if not _accept_code(user, code):
-        audit.record("auth.second_factor_failed", actor=None, outcome=AuditOutcome.FAILURE, subject=user.username)
+        audit.record(
+            "auth.second_factor_failed", actor=None, outcome=AuditOutcome.FAILURE, subject=user.username
+        )
         raise PermissionDenied("bad code")
     with transaction.atomic():
         fields = ["totp_last_step"]
@@ -155,8 +161,13 @@ def grant_role(actor: Any, user: User, role: str, region: Region) -> RoleGrant:
     if not actor.is_superuser and not any(
         role in GRANTABLE_BY.get(r, ()) and covers([c], region.code) for r, c in actor._grant_pairs()
     ):
-        audit.record("accounts.grant.create", actor=actor, outcome=AuditOutcome.DENIED, region_code=region.code,
-                     detail={"role": role})
+        audit.record(
+            "accounts.grant.create",
+            actor=actor,
+            outcome=AuditOutcome.DENIED,
+            region_code=region.code,
+            detail={"role": role},
+        )
         raise PermissionDenied(f"cannot grant {role}")
     needed = REQUIRED_LEVEL.get(Role(role))
     if needed and region.level != needed:
@@ -165,7 +176,9 @@ def grant_role(actor: Any, user: User, role: str, region: Region) -> RoleGrant:
     grant.validate_constraints()
     with transaction.atomic():
         grant.save(force_insert=True)
-        audit.record("accounts.grant.create", actor=actor, obj=grant, subject=user.username, detail={"role": role})
+        audit.record(
+            "accounts.grant.create", actor=actor, obj=grant, subject=user.username, detail={"role": role}
+        )
     user.forget_grants()
     return grant
 
@@ -181,7 +194,11 @@ def create_api_token(user: User, name: str, days: int | None = 90) -> tuple[ApiT
     expires = timezone.now() + timedelta(days=days) if days else None
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name.strip()[:100] or "api", prefix=prefix, key_hash=_token_hash(plain), expires_at=expires
+            user=user,
+            name=name.strip()[:100] or "api",
+            prefix=prefix,
+            key_hash=_token_hash(plain),
+            expires_at=expires,
         )
         audit.record("accounts.api_token.create", actor=user, obj=token, subject=user.username)
     return token, plain
@@ -191,7 +208,9 @@ def user_for_token(plain: str) -> User | None:
     """The active user behind a bearer token, or None (expired, revoked, unknown)."""
     if not plain.startswith("vv_"):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=_token_hash(plain), revoked_at=None).first()
+    token = (
+        ApiToken.objects.select_related("user").filter(key_hash=_token_hash(plain), revoked_at=None).first()
+    )
     now = timezone.now()
     if token is None or not token.user.is_active or (token.expires_at and token.expires_at <= now):
         return None

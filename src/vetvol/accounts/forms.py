@@ -2,8 +2,14 @@ from django import forms
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
-    password = forms.CharField(label="密码", max_length=256, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    username = forms.CharField(
+        label="用户名",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label="密码", max_length=256, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class CodeForm(forms.Form):
@@ -11,6 +17,8 @@ class CodeForm(forms.Form):
         label="动态验证码",
         min_length=6,
         max_length=7,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
         error_messages={"min_length": "请输入 6 位数字验证码", "max_length": "请输入 6 位数字验证码"},
     )

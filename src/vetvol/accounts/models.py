@@ -66,7 +66,9 @@ class RoleGrant(RegionScopedModel):
         ordering = ["region_code", "role"]
         constraints = [
             models.UniqueConstraint(fields=["user", "role", "region"], name="accounts_rolegrant_unique"),
-            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="accounts_rolegrant_role_valid"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="accounts_rolegrant_role_valid"
+            ),
         ]
         verbose_name = "角色授权"
         verbose_name_plural = "角色授权"

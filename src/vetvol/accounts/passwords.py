@@ -19,7 +19,9 @@ class CharacterClassValidator:
             any(c in string.punctuation or c.isspace() for c in password),
         ]
         if sum(classes) < 3:
-            raise ValidationError("密码须包含小写字母、大写字母、数字、符号中的至少三类。", code="password_too_simple")
+            raise ValidationError(
+                "密码须包含小写字母、大写字母、数字、符号中的至少三类。", code="password_too_simple"
+            )
 
     def get_help_text(self) -> str:
         return "密码须包含小写字母、大写字母、数字、符号中的至少三类。"

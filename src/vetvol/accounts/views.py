@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pyotp
 import segno
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +18,8 @@ from django.views.decorators.http import require_POST
 
 from vetvol.accounts import actions
 from vetvol.accounts.forms import CodeForm, LoginForm
-from vetvol.accounts.models import User
+from vetvol.accounts.models import RoleGrant, User
+from vetvol.regions.queries import root_regions
 
 PENDING = "vetvol_pending_user"
 PENDING_MAX_AGE_S = 300
@@ -25,7 +28,9 @@ LOCKED_MESSAGE = "登录失败次数过多，已临时锁定，请在 {minutes} 
 
 def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return settings.LOGIN_REDIRECT_URL
 
@@ -44,7 +49,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            step = actions.check_password(form.cleaned_data["username"], form.cleaned_data["password"], request)
+            step = actions.check_password(
+                form.cleaned_data["username"], form.cleaned_data["password"], request
+            )
         except actions.LoginLocked as exc:
             error = LOCKED_MESSAGE.format(minutes=exc.minutes)
         except PermissionDenied:
@@ -53,10 +60,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if not step.needs_second_factor:
                 return _finish(request, step.user, _next_url(request))
             request.session.cycle_key()
-            request.session[PENDING] = {"id": step.user.pk, "at": int(time.time()), "next": _next_url(request)}
+            request.session[PENDING] = {
+                "id": step.user.pk,
+                "at": int(time.time()),
+                "next": _next_url(request),
+            }
             return redirect("accounts:enrol" if step.needs_enrolment else "accounts:second_factor")
     status = 400 if error or form.errors else 200
-    return render(request, "accounts/login.html", {"form": form, "error": error, "next": _next_url(request)}, status=status)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "error": error, "next": _next_url(request)},
+        status=status,
+    )
 
 
 def _pending_user(request: HttpRequest) -> User | None:
@@ -66,7 +82,7 @@ def _pending_user(request: HttpRequest) -> User | None:
     return User.objects.filter(pk=pending["id"], is_active=True).first()
 
 
-def _code_step(request: HttpRequest, template: str, extra: dict) -> HttpResponse:
+def _code_step(request: HttpRequest, template: str, extra: Callable[[User], dict]) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
         return redirect("accounts:login")
@@ -103,6 +119,15 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
         return {"qr_data_uri": svg, "secret": user.totp_secret}
 
     return _code_step(request, "accounts/enrol.html", qr)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The user's start page: their roles and the regions they look after."""
+    user = request.user
+    assert isinstance(user, User)
+    grants = RoleGrant.objects.filter(user=user).select_related("region").order_by("region_code", "role")
+    return render(request, "accounts/home.html", {"grants": grants, "roots": root_regions(user)})
 
 
 @require_POST

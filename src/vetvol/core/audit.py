@@ -8,10 +8,10 @@ it happened. Denials are recorded before any transaction that could roll them ba
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from django.db import models, transaction

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -100,11 +100,11 @@ def get_for_user(queryset: models.QuerySet[M], user: Any, action: str = Action.V
     """
     try:
         return queryset.restrict(user, action).get(**lookup)  # type: ignore[attr-defined]
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         pass
     try:
         obj = queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
     visible = action != Action.VIEW and queryset.restrict(user, Action.VIEW).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
     _record_denial(user, f"access.{action}", obj=obj, detail={"visible": visible})

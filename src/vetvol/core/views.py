@@ -1,6 +1,8 @@
-"""Home page and the audit log viewer (auditors and superusers)."""
+"""The audit log viewer (auditors and superusers)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,13 +13,6 @@ from django.shortcuts import render
 from vetvol.core import audit
 from vetvol.core.models import AuditEntry, AuditOutcome
 from vetvol.core.scoping import Action, allowed_prefixes
-from vetvol.regions.queries import root_regions
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    grants = request.user.grants.select_related("region").order_by("region_code", "role")
-    return render(request, "core/home.html", {"grants": grants, "roots": root_regions(request.user)})
 
 
 @login_required
@@ -25,7 +20,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if allowed_prefixes(request.user, Action.VIEW_AUDIT) == []:
         audit.record("core.audit_log.view", actor=request.user, outcome=AuditOutcome.DENIED)
         raise PermissionDenied("audit log")
-    entries = AuditEntry.objects.restrict(request.user, Action.VIEW_AUDIT).select_related("actor").order_by("-seq")
+    entries = (
+        AuditEntry.objects.restrict(request.user, Action.VIEW_AUDIT).select_related("actor").order_by("-seq")
+    )
     action = request.GET.get("action", "").strip()
     if action:
         entries = entries.filter(action__startswith=action)
@@ -33,7 +30,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if outcome in AuditOutcome.values:
         entries = entries.filter(outcome=outcome)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "action": action, "outcome": outcome, "outcomes": AuditOutcome.choices}
+    context: dict[str, Any] = {
+        "page": page,
+        "action": action,
+        "outcome": outcome,
+        "outcomes": AuditOutcome.choices,
+    }
     if request.GET.get("verify") == "1":
         context["verify"] = audit.verify()
     return render(request, "core/audit_log.html", context)

@@ -46,7 +46,9 @@ def update_service_centre(user: Any, centre: ServiceCentre, **fields: Any) -> Se
     centre.full_clean(validate_unique=False)
     with transaction.atomic():
         centre.save(update_fields=[*changes, "updated_at"])
-        audit.record("regions.service_centre.update", actor=user, obj=centre, detail={"fields": sorted(changes)})
+        audit.record(
+            "regions.service_centre.update", actor=user, obj=centre, detail={"fields": sorted(changes)}
+        )
         events.emit("regions.service_centre.updated", id=centre.pk, region_code=centre.region_code)
     return centre
 
@@ -73,6 +75,8 @@ def update_liaison_point(user: Any, point: LiaisonPoint, **fields: Any) -> Liais
     point.full_clean()
     with transaction.atomic():
         point.save(update_fields=[*changes, "updated_at"])
-        audit.record("regions.liaison_point.update", actor=user, obj=point, detail={"fields": sorted(changes)})
+        audit.record(
+            "regions.liaison_point.update", actor=user, obj=point, detail={"fields": sorted(changes)}
+        )
         events.emit("regions.liaison_point.updated", id=point.pk, region_code=point.region_code)
     return point

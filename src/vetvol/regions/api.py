@@ -94,7 +94,9 @@ def list_roots(request: HttpRequest) -> list[Region]:
 
 
 @router.get("/search", response=list[RegionOut], summary="Regions in scope by name or code prefix")
-def search(request: HttpRequest, q: Annotated[str, StringConstraints(min_length=1, max_length=30)]) -> list[Region]:
+def search(
+    request: HttpRequest, q: Annotated[str, StringConstraints(min_length=1, max_length=30)]
+) -> list[Region]:
     return queries.search_regions(request.user, q)
 
 
@@ -103,7 +105,9 @@ def detail(request: HttpRequest, code: Code) -> queries.RegionPage:
     return queries.region_page(request.user, code)
 
 
-@router.put("/{code}/centre", response=ServiceCentreOut, summary="Create or replace the node's centre/station")
+@router.put(
+    "/{code}/centre", response=ServiceCentreOut, summary="Create or replace the node's centre/station"
+)
 def put_centre(request: HttpRequest, code: Code, payload: ServiceCentreIn):  # type: ignore[no-untyped-def]
     region = queries.get_region_for_user(request.user, code, Action.CHANGE)
     centre = getattr(region, "service_centre", None)
@@ -112,7 +116,9 @@ def put_centre(request: HttpRequest, code: Code, payload: ServiceCentreIn):  # t
     return actions.update_service_centre(request.user, centre, **payload.dict())
 
 
-@router.patch("/centres/{centre_id}", response=ServiceCentreOut, summary="Change some fields of a centre/station")
+@router.patch(
+    "/centres/{centre_id}", response=ServiceCentreOut, summary="Change some fields of a centre/station"
+)
 def patch_centre(request: HttpRequest, centre_id: int, payload: ServiceCentrePatch):  # type: ignore[no-untyped-def]
     centre = queries.get_service_centre_for_user(request.user, centre_id, Action.CHANGE)
     return actions.update_service_centre(request.user, centre, **payload.dict(exclude_none=True))

@@ -9,7 +9,9 @@ from vetvol.core.models import RegionScopedModel
 from vetvol.core.scoping import ScopedManager
 
 CODE_LENGTHS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
-region_code_validator = RegexValidator(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$", "行政区划代码应为 2、4、6、9 或 12 位数字")
+region_code_validator = RegexValidator(
+    r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$", "行政区划代码应为 2、4、6、9 或 12 位数字"
+)
 office_phone_validator = RegexValidator(
     r"^(\d{3,4}-?\d{7,8}(-\d{1,6})?|1\d{10}|\d{5})$", "请输入有效的办公电话，例如 020-12345678 或 12345"
 )
@@ -122,7 +124,10 @@ class LiaisonPoint(RegionScopedModel):
     """
 
     service_centre = models.ForeignKey(
-        ServiceCentre, on_delete=models.PROTECT, related_name="liaison_points", verbose_name="所在服务中心（站）"
+        ServiceCentre,
+        on_delete=models.PROTECT,
+        related_name="liaison_points",
+        verbose_name="所在服务中心（站）",
     )
     name = models.CharField("名称", max_length=100)
     room = models.CharField("房间", max_length=50, blank=True)
@@ -131,7 +136,9 @@ class LiaisonPoint(RegionScopedModel):
     class Meta:
         ordering = ["region_code", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["service_centre", "name"], name="regions_liaisonpoint_unique_name")
+            models.UniqueConstraint(
+                fields=["service_centre", "name"], name="regions_liaisonpoint_unique_name"
+            )
         ]
         verbose_name = "联络点"
         verbose_name_plural = "联络点"

@@ -69,7 +69,9 @@ def region_page(user: Any, code: str) -> RegionPage:
     region = get_region_for_user(user, code)
     ancestors = list(Region.objects.filter(code__in=region.ancestor_codes()))
     view_prefixes = allowed_prefixes(user, Action.VIEW)
-    visible = {a.code for a in ancestors if view_prefixes is None or any(a.code.startswith(p) for p in view_prefixes)}
+    visible = {
+        a.code for a in ancestors if view_prefixes is None or any(a.code.startswith(p) for p in view_prefixes)
+    }
     below = Region.objects.filter(subtree_q("code", [region.code])).exclude(code=region.code)
     level_counts = dict(below.values_list("level").annotate(n=Count("code")).values_list("level", "n"))
     children = list(region.children.order_by("code"))
@@ -106,5 +108,8 @@ def search_regions(user: Any, text: str, limit: int = 20) -> list[Region]:
         return []
     matches = Q(code__startswith=text) if text.isdigit() else Q(name__contains=text)
     return list(
-        Region.objects.restrict(user, Action.VIEW).filter(matches).select_related("parent").order_by("code")[:limit]
+        Region.objects.restrict(user, Action.VIEW)
+        .filter(matches)
+        .select_related("parent")
+        .order_by("code")[:limit]
     )

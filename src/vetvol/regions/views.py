@@ -69,7 +69,9 @@ def edit_centre(request: HttpRequest, code: str) -> HttpResponse:
         else:
             actions.update_service_centre(request.user, centre, **data)
 
-    response = _save_form(request, form, save, "regions/centre_form.html", {"region": region, "centre": centre})
+    response = _save_form(
+        request, form, save, "regions/centre_form.html", {"region": region, "centre": centre}
+    )
     return response or redirect("regions:detail", code=region.code)
 
 
@@ -81,8 +83,11 @@ def add_liaison_point(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("regions:edit_centre", code=region.code)
     form = LiaisonPointForm(request.POST or None)
     response = _save_form(
-        request, form, lambda data: actions.create_liaison_point(request.user, centre, **data),
-        "regions/liaison_point_form.html", {"region": region, "centre": centre},
+        request,
+        form,
+        lambda data: actions.create_liaison_point(request.user, centre, **data),
+        "regions/liaison_point_form.html",
+        {"region": region, "centre": centre},
     )
     return response or redirect("regions:detail", code=region.code)
 
@@ -93,7 +98,10 @@ def edit_liaison_point(request: HttpRequest, pk: int) -> HttpResponse:
     centre = point.service_centre
     form = LiaisonPointForm(request.POST or None, initial=model_to_dict(point))
     response = _save_form(
-        request, form, lambda data: actions.update_liaison_point(request.user, point, **data),
-        "regions/liaison_point_form.html", {"region": centre.region, "centre": centre, "point": point},
+        request,
+        form,
+        lambda data: actions.update_liaison_point(request.user, point, **data),
+        "regions/liaison_point_form.html",
+        {"region": centre.region, "centre": centre, "point": point},
     )
     return response or redirect("regions:detail", code=centre.region_code)

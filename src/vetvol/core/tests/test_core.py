@@ -19,7 +19,9 @@ def test_masking_patterns_are_the_documented_ones():
 
 
 def test_template_filter_uses_the_same_masking():
-    html = Template('{% load vetvol %}{{ p|mask:"phone" }} {{ f|fen }}').render(Context({"p": "13812341234", "f": 123456}))
+    html = Template('{% load vetvol %}{{ p|mask:"phone" }} {{ f|fen }}').render(
+        Context({"p": "13812341234", "f": 123456})
+    )
     assert html == "138****1234 1,234.56"
 
 

@@ -44,14 +44,20 @@ def test_encrypted_column_holds_ciphertext_only(root):
 
 def test_sqlite_database_file_holds_no_plaintext(tmp_path: Path):
     """The real file on disk, written by the real command line, never contains the secret."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "VETVOL_VAR_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "VETVOL_VAR_DIR": str(tmp_path),
+    }
     script = (
         "import django; django.setup();"
         "from vetvol.accounts.models import User;"
         f"u = User.objects.create_user('alice', password='x'); u.totp_secret = '{SECRET}'; u.save()"
     )
     subprocess.run([sys.executable, "-m", "vetvol", "migrate", "-v", "0"], env=env, check=True)
-    subprocess.run([sys.executable, "-c", script], env={**env, "DJANGO_SETTINGS_MODULE": "vetvol.settings"}, check=True)
+    subprocess.run(
+        [sys.executable, "-c", script], env={**env, "DJANGO_SETTINGS_MODULE": "vetvol.settings"}, check=True
+    )
     data = b"".join(p.read_bytes() for p in tmp_path.glob("db.sqlite3*"))
     assert b"alice" in data  # the row is there …
     assert SECRET.encode() not in data  # … but not the secret

@@ -6,78 +6,185 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('code', models.CharField(max_length=12, primary_key=True, serialize=False, validators=[django.core.validators.RegexValidator('^(\\d{2}|\\d{4}|\\d{6}|\\d{9}|\\d{12})$', '行政区划代码应为 2、4、6、9 或 12 位数字')], verbose_name='代码')),
-                ('name', models.CharField(max_length=64, verbose_name='名称')),
-                ('level', models.CharField(choices=[('province', '省'), ('city', '地级市'), ('county', '县级'), ('township', '乡级'), ('village', '村级')], max_length=10, verbose_name='层级')),
-                ('kind', models.CharField(choices=[('province', '省'), ('prefecture_city', '地级市'), ('district', '市辖区'), ('county_city', '县级市'), ('county', '县'), ('autonomous_county', '自治县'), ('street', '街道'), ('town', '镇'), ('township', '乡'), ('other_township', '其他乡级单位'), ('community', '社区'), ('village', '村'), ('other_village', '其他村级单位')], max_length=20, verbose_name='类型')),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='经度')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='纬度')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='regions.region', verbose_name='上级')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=12,
+                        primary_key=True,
+                        serialize=False,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^(\\d{2}|\\d{4}|\\d{6}|\\d{9}|\\d{12})$",
+                                "行政区划代码应为 2、4、6、9 或 12 位数字",
+                            )
+                        ],
+                        verbose_name="代码",
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="名称")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("province", "省"),
+                            ("city", "地级市"),
+                            ("county", "县级"),
+                            ("township", "乡级"),
+                            ("village", "村级"),
+                        ],
+                        max_length=10,
+                        verbose_name="层级",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("province", "省"),
+                            ("prefecture_city", "地级市"),
+                            ("district", "市辖区"),
+                            ("county_city", "县级市"),
+                            ("county", "县"),
+                            ("autonomous_county", "自治县"),
+                            ("street", "街道"),
+                            ("town", "镇"),
+                            ("township", "乡"),
+                            ("other_township", "其他乡级单位"),
+                            ("community", "社区"),
+                            ("village", "村"),
+                            ("other_village", "其他村级单位"),
+                        ],
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="经度")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="纬度")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="regions.region",
+                        verbose_name="上级",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区划',
-                'verbose_name_plural': '行政区划',
-                'ordering': ['code'],
+                "verbose_name": "行政区划",
+                "verbose_name_plural": "行政区划",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='ServiceCentre',
+            name="ServiceCentre",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('region_code', models.CharField(db_index=True, max_length=12, verbose_name='行政区划代码')),
-                ('kind', models.CharField(choices=[('centre', '退役军人服务中心'), ('station', '退役军人服务站')], max_length=10, verbose_name='类型')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='办公地址')),
-                ('phone', models.CharField(blank=True, max_length=32, validators=[django.core.validators.RegexValidator('^(\\d{3,4}-?\\d{7,8}(-\\d{1,6})?|1\\d{10}|\\d{5})$', '请输入有效的办公电话，例如 020-12345678 或 12345')], verbose_name='办公电话')),
-                ('opening_hours', models.CharField(blank=True, max_length=100, verbose_name='办公时间')),
-                ('region', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='service_centre', to='regions.region', verbose_name='所在行政区划')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("region_code", models.CharField(db_index=True, max_length=12, verbose_name="行政区划代码")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("centre", "退役军人服务中心"), ("station", "退役军人服务站")],
+                        max_length=10,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="办公地址")),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True,
+                        max_length=32,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^(\\d{3,4}-?\\d{7,8}(-\\d{1,6})?|1\\d{10}|\\d{5})$",
+                                "请输入有效的办公电话，例如 020-12345678 或 12345",
+                            )
+                        ],
+                        verbose_name="办公电话",
+                    ),
+                ),
+                ("opening_hours", models.CharField(blank=True, max_length=100, verbose_name="办公时间")),
+                (
+                    "region",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="service_centre",
+                        to="regions.region",
+                        verbose_name="所在行政区划",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '服务中心（站）',
-                'verbose_name_plural': '服务中心（站）',
-                'ordering': ['region_code'],
+                "verbose_name": "服务中心（站）",
+                "verbose_name_plural": "服务中心（站）",
+                "ordering": ["region_code"],
             },
         ),
         migrations.CreateModel(
-            name='LiaisonPoint',
+            name="LiaisonPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('region_code', models.CharField(db_index=True, max_length=12, verbose_name='行政区划代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('room', models.CharField(blank=True, max_length=50, verbose_name='房间')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('service_centre', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='liaison_points', to='regions.servicecentre', verbose_name='所在服务中心（站）')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("region_code", models.CharField(db_index=True, max_length=12, verbose_name="行政区划代码")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("room", models.CharField(blank=True, max_length=50, verbose_name="房间")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "service_centre",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="liaison_points",
+                        to="regions.servicecentre",
+                        verbose_name="所在服务中心（站）",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '联络点',
-                'verbose_name_plural': '联络点',
-                'ordering': ['region_code', 'name'],
+                "verbose_name": "联络点",
+                "verbose_name_plural": "联络点",
+                "ordering": ["region_code", "name"],
             },
         ),
         migrations.AddIndex(
-            model_name='region',
-            index=models.Index(fields=['level', 'code'], name='regions_region_level_code'),
+            model_name="region",
+            index=models.Index(fields=["level", "code"], name="regions_region_level_code"),
         ),
         migrations.AddConstraint(
-            model_name='servicecentre',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['centre', 'station'])), name='regions_servicecentre_kind_valid'),
+            model_name="servicecentre",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["centre", "station"])),
+                name="regions_servicecentre_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='liaisonpoint',
-            constraint=models.UniqueConstraint(fields=('service_centre', 'name'), name='regions_liaisonpoint_unique_name'),
+            model_name="liaisonpoint",
+            constraint=models.UniqueConstraint(
+                fields=("service_centre", "name"), name="regions_liaisonpoint_unique_name"
+            ),
         ),
     ]

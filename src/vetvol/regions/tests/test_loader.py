@@ -57,7 +57,9 @@ def test_malformed_data_file_writes_nothing(tmp_path):
 
     bad = tmp_path / "bad.csv.gz"
     with gzip.open(bad, "wt", encoding="utf-8") as f:
-        f.write("code,name,level,kind,parent,lng,lat\n44,广东省,province,province,,113.2,23.1\n4401,广州市,city,bogus,44,,\n")
+        f.write(
+            "code,name,level,kind,parent,lng,lat\n44,广东省,province,province,,113.2,23.1\n4401,广州市,city,bogus,44,,\n"
+        )
     with pytest.raises(loader.RegionDataError):
         loader.load(bad)
     assert Region.objects.count() == 0

@@ -14,6 +14,7 @@ class Command(BaseCommand):
         result = audit.verify()
         if not result.ok:
             raise CommandError(
-                f"audit log broken at row {result.bad_seq}: {result.reason} ({result.checked} rows verified before it)"
+                f"audit log broken at row {result.bad_seq}: {result.reason} "
+                f"({result.checked} rows verified before it)"
             )
         self.stdout.write(f"audit log intact: {result.checked} rows verified")

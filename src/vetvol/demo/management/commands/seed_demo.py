@@ -1,4 +1,7 @@
-"""`vetvol seed_demo`: the demo province. Idempotent; built through actions, so it is audited like real use."""
+"""`vetvol seed_demo`: the demo province.
+
+Idempotent, and built through actions, so it is audited like real use.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +44,9 @@ class Command(BaseCommand):
     def _system_user(self) -> User:
         user = User.objects.filter(username=SYSTEM_USER).first()
         if user is None:
-            user = User.objects.create_superuser(SYSTEM_USER, password=DEMO_PASSWORD, display_name="系统管理员")
+            user = User.objects.create_superuser(
+                SYSTEM_USER, password=DEMO_PASSWORD, display_name="系统管理员"
+            )
         return user
 
     def _centres(self, actor: User) -> int:
@@ -74,7 +79,10 @@ class Command(BaseCommand):
             user = User.objects.filter(username=account.username).first()
             if user is None:
                 user = account_actions.create_user(
-                    actor, username=account.username, password=DEMO_PASSWORD, display_name=account.display_name
+                    actor,
+                    username=account.username,
+                    password=DEMO_PASSWORD,
+                    display_name=account.display_name,
                 )
                 created += 1
             if not user.grants.filter(role=account.role, region_id=account.region_code).exists():
@@ -83,8 +91,10 @@ class Command(BaseCommand):
         return created
 
     def _print_logins(self) -> None:
-        self.stdout.write("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
         self.stdout.write(f"  {SYSTEM_USER:<16} 系统管理员 (superuser)")
         for a in DEMO_ACCOUNTS:
             self.stdout.write(f"  {a.username:<16} {a.display_name} — {a.role} @ {a.region_code}")
-        self.stdout.write("Admin and auditor logins ask for a TOTP code; the demo shows the current code on that page.")
+        self.stdout.write(
+            "Admin and auditor logins ask for a TOTP code; the demo shows the current code on that page."
+        )

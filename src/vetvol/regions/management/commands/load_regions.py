@@ -14,7 +14,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--file", type=Path, default=loader.DIVISIONS_FILE, help="CSV.gz data file")
         parser.add_argument(
-            "--max-level", choices=loader.LEVELS, default="village", help="deepest level to load (default: village)"
+            "--max-level",
+            choices=loader.LEVELS,
+            default="village",
+            help="deepest level to load (default: village)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,4 +1,4 @@
-"""The API's shell: one NinjaAPI with session and bearer-token auth, and one error shape.
+"""The project API: one NinjaAPI with session and bearer-token auth, and one error shape.
 
 Errors are always JSON `{"detail": ..., "errors": [{"field": ..., "message": ...}]}` with a 4xx status:
 validation errors are 422 with the field at fault, missing and not-yours are both 404, a denied change 403.
@@ -40,7 +40,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None
+) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
 
 
