@@ -20,5 +20,5 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"], is_active=True).first()
         if user is None:
             raise CommandError(f"no active user {options['username']!r}")
-        token, plain = actions.create_api_token(user, options["purpose"], options["days"] or None)
+        _token, plain = actions.create_api_token(user, options["purpose"], options["days"] or None)
         self.stdout.write(plain)
