@@ -46,12 +46,16 @@ def _error(
     return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
 
 
+def _field(loc: list) -> str:
+    """('body', 'payload', 'name') → 'name'; ('path', 'code') → 'code'; the body as a whole → 'body'."""
+    parts = [str(p) for p in loc]
+    parts = parts[2:] if parts[:1] == ["body"] else parts[1:]
+    return ".".join(parts) or "body"
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [
-        {"field": ".".join(str(p) for p in e.get("loc", [])[1:]) or "body", "message": e.get("msg", "")}
-        for e in exc.errors
-    ]
+    errors = [{"field": _field(e.get("loc", [])), "message": e.get("msg", "")} for e in exc.errors]
     return _error(request, 422, "输入有误", errors)
 
 

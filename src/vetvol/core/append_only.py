@@ -13,7 +13,8 @@ from django.db import migrations
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION vetvol_refuse_change() RETURNS trigger AS $$
 BEGIN
-  RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+  RAISE EXCEPTION USING MESSAGE = 'table ' || TG_TABLE_NAME || ' is append-only',
+    ERRCODE = 'integrity_constraint_violation';
 END
 $$ LANGUAGE plpgsql;
 """

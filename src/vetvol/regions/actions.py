@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from vetvol.core import audit, events
@@ -53,10 +54,18 @@ def update_service_centre(user: Any, centre: ServiceCentre, **fields: Any) -> Se
     return centre
 
 
+def _check_liaison_name(point: LiaisonPoint) -> None:
+    """A field error for a duplicate name (the database constraint stays the last word under races)."""
+    same = LiaisonPoint.objects.filter(service_centre_id=point.service_centre_id, name=point.name)
+    if same.exclude(pk=point.pk).exists():
+        raise ValidationError({"name": LiaisonPoint._meta.constraints[0].violation_error_message})
+
+
 def create_liaison_point(user: Any, centre: ServiceCentre, **fields: Any) -> LiaisonPoint:
     require(user, Action.CHANGE, centre.region_code, what="regions.liaison_point.create")
     fields = _clean_text({k: v for k, v in fields.items() if k in LIAISON_FIELDS})
     point = LiaisonPoint(service_centre=centre, region_code=centre.region_code, **fields)
+    _check_liaison_name(point)
     point.full_clean()
     with transaction.atomic():
         point.save(force_insert=True)
@@ -72,6 +81,7 @@ def update_liaison_point(user: Any, point: LiaisonPoint, **fields: Any) -> Liais
         return point
     for key, value in changes.items():
         setattr(point, key, value)
+    _check_liaison_name(point)
     point.full_clean()
     with transaction.atomic():
         point.save(update_fields=[*changes, "updated_at"])

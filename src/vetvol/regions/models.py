@@ -137,7 +137,9 @@ class LiaisonPoint(RegionScopedModel):
         ordering = ["region_code", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["service_centre", "name"], name="regions_liaisonpoint_unique_name"
+                fields=["service_centre", "name"],
+                name="regions_liaisonpoint_unique_name",
+                violation_error_message="该服务中心（站）已有同名联络点",
             )
         ]
         verbose_name = "联络点"

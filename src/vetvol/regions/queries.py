@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import Substr
 
-from vetvol.core.scoping import Action, allowed_prefixes, get_for_user, minimal_prefixes, subtree_q
+from vetvol.core.scoping import Action, allowed_prefixes, covers, get_for_user, minimal_prefixes, subtree_q
 from vetvol.regions.models import LiaisonPoint, Region, RegionLevel, ServiceCentre
 
 LEVEL_ORDER = [c.value for c in RegionLevel]
@@ -65,39 +65,43 @@ def _group_counts(queryset: Any, field_name: str, length: int) -> dict[str, int]
 
 def region_page(user: Any, code: str) -> RegionPage:
     """Everything the region page shows: the node, its ancestors, counts per level, its children with their
-    own counts, its centre or station and liaison points. A fixed number of queries whatever the size."""
+    own counts, its centre or station and liaison points. At most ten queries whatever the node's size:
+    subtree counts are grouped by the children's code prefix in one query per table."""
     region = get_region_for_user(user, code)
     ancestors = list(Region.objects.filter(code__in=region.ancestor_codes()))
     view_prefixes = allowed_prefixes(user, Action.VIEW)
-    visible = {
-        a.code for a in ancestors if view_prefixes is None or any(a.code.startswith(p) for p in view_prefixes)
-    }
-    below = Region.objects.filter(subtree_q("code", [region.code])).exclude(code=region.code)
+    visible = {a.code for a in ancestors if covers(view_prefixes, a.code)}
+    subtree = [region.code]
+    below = Region.objects.filter(subtree_q("code", subtree)).exclude(code=region.code)
     level_counts = dict(below.values_list("level").annotate(n=Count("code")).values_list("level", "n"))
     children = list(region.children.order_by("code"))
-    child_len = len(children[0].code) if children else 0
-    centres = ServiceCentre.objects.filter(subtree_q("region_code", [region.code]))
-    points = LiaisonPoint.objects.filter(subtree_q("region_code", [region.code]), is_active=True)
-    descendants = _group_counts(below.exclude(Q(code__in=[c.code for c in children])), "code", child_len)
-    centre_heads = set(_group_counts(centres, "region_code", child_len)) if child_len else set()
-    point_counts = _group_counts(points, "region_code", child_len) if child_len else {}
-    centre = ServiceCentre.objects.filter(region=region).first()
-    own_points = list(points.filter(service_centre=centre)) if centre else []
-    change_prefixes = allowed_prefixes(user, Action.CHANGE)
+    # Everything below a child starts with the child's code; the node's own rows group under its own code.
+    head = len(children[0].code) if children else len(region.code)
+    below_counts = _group_counts(below, "code", head)
+    centre_counts = _group_counts(
+        ServiceCentre.objects.filter(subtree_q("region_code", subtree)), "region_code", head
+    )
+    active_points = LiaisonPoint.objects.filter(subtree_q("region_code", subtree), is_active=True)
+    point_counts = _group_counts(active_points, "region_code", head)
+    centre = (
+        ServiceCentre.objects.filter(region=region)
+        .prefetch_related(Prefetch("liaison_points", queryset=LiaisonPoint.objects.filter(is_active=True)))
+        .first()
+    )
     return RegionPage(
         region=region,
         ancestors=ancestors,
         visible_ancestor_codes=visible,
-        level_counts={lvl: level_counts.get(lvl, 0) for lvl in LEVEL_ORDER if level_counts.get(lvl)},
+        level_counts={lvl: level_counts[lvl] for lvl in LEVEL_ORDER if level_counts.get(lvl)},
         children=[
-            ChildRow(c, descendants.get(c.code, 0), c.code in centre_heads, point_counts.get(c.code, 0))
+            ChildRow(c, below_counts.get(c.code, 1) - 1, c.code in centre_counts, point_counts.get(c.code, 0))
             for c in children
         ],
         centre=centre,
-        liaison_points=own_points,
-        centres_in_subtree=centres.count(),
-        liaison_points_in_subtree=points.count(),
-        can_change=change_prefixes is None or any(region.code.startswith(p) for p in change_prefixes),
+        liaison_points=list(centre.liaison_points.all()) if centre else [],
+        centres_in_subtree=sum(centre_counts.values()),
+        liaison_points_in_subtree=sum(point_counts.values()),
+        can_change=covers(allowed_prefixes(user, Action.CHANGE), region.code),
     )
 
 
