@@ -69,3 +69,36 @@ def people(regions, root):
 def api_client(client):
     """A Django test client whose JSON bodies are sent as JSON."""
     return client
+
+
+def volunteer_raw(seq: int, region: str = "440304001", **overrides):
+    """Input for one valid volunteer: a real-format ID number from the home county, a valid mobile."""
+    from datetime import date
+
+    from vetvol.core.idcard import generate_id_number
+
+    raw = {
+        "name": f"测试{'甲乙丙丁戊己庚辛壬癸'[seq % 10]}{'一二三四五六七八九十'[seq // 10 % 10]}",
+        "id_number": generate_id_number(region[:6], date(1950 + seq % 25, 1 + seq % 12, 1 + seq % 28), seq % 1000, "MF"[seq % 2]),
+        "phone": f"138{seq:08d}",
+        "home_region": region,
+        "address": f"测试路 {seq} 号",
+        "service_branch": "army",
+        "enlistment_year": 1968 + seq % 25,
+        "discharge_year": 1972 + seq % 25,
+        "is_party_member": seq % 2 == 0,
+    }
+    raw.update(overrides)
+    return raw
+
+
+@pytest.fixture
+def make_volunteer(regions, root):
+    """Register volunteers through the real action: make_volunteer(seq, region=..., actor=..., **fields)."""
+    from vetvol.registry import actions
+
+    def make(seq: int, region: str = "440304001", actor=None, **overrides):
+        consents = {k: overrides.pop(k) for k in ("publicity_consent", "location_consent") if k in overrides}
+        return actions.register_volunteer(actor or root, volunteer_raw(seq, region, **overrides), **consents)
+
+    return make

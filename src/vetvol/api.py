@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -56,7 +57,7 @@ def _field(loc: list) -> str:
 @api.exception_handler(NinjaValidationError)
 def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [{"field": _field(e.get("loc", [])), "message": e.get("msg", "")} for e in exc.errors]
-    return _error(request, 422, "输入有误", errors)
+    return _error(request, 422, gettext("输入有误"), errors)
 
 
 @api.exception_handler(ValidationError)
@@ -66,28 +67,30 @@ def _model_validation(request: HttpRequest, exc: ValidationError) -> HttpRespons
         for field, messages in exc.message_dict.items()
         for message in messages
     ]
-    return _error(request, 422, "输入有误", errors)
+    return _error(request, 422, gettext("输入有误"), errors)
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "未找到")
+    return _error(request, 404, gettext("未找到"))
 
 
 @api.exception_handler(PermissionDenied)
 def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _error(request, 403, "无权进行此操作")
+    return _error(request, 403, gettext("无权进行此操作"))
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "请先登录或提供有效的 API 令牌")
+    return _error(request, 401, gettext("请先登录或提供有效的 API 令牌"))
 
 
 def register_routers() -> None:
     from vetvol.regions.api import router as regions_router
+    from vetvol.registry.api import router as registry_router
 
     api.add_router("/regions", regions_router)
+    api.add_router("/registry", registry_router)
 
 
 register_routers()

@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "vetvol.core",
     "vetvol.regions",
     "vetvol.accounts",
+    "vetvol.registry",
+    "vetvol.portal",
     "vetvol.demo",
 ]
 

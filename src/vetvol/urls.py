@@ -7,7 +7,9 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("vetvol.accounts.urls")),
     path("regions/", include("vetvol.regions.urls")),
+    path("registry/", include("vetvol.registry.urls")),
     path("core/", include("vetvol.core.urls")),
+    path("public/", include("vetvol.portal.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -19,6 +19,7 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from vetvol.accounts.models import ApiToken, RoleGrant, User
 from vetvol.accounts.roles import GRANTABLE_BY, REQUIRED_LEVEL, Role
@@ -157,7 +158,7 @@ def grant_role(actor: Any, user: User, role: str, region: Region) -> RoleGrant:
     """Grant `role` on `region`; the granter must manage users there and may grant that role."""
     require(actor, Action.MANAGE_USERS, region.code, what="accounts.grant.create")
     if role not in Role.values:
-        raise ValidationError({"role": "未知角色"})
+        raise ValidationError({"role": gettext("未知角色")})
     if not actor.is_superuser and not any(
         role in GRANTABLE_BY.get(r, ()) and covers([c], region.code) for r, c in actor._grant_pairs()
     ):
@@ -171,7 +172,11 @@ def grant_role(actor: Any, user: User, role: str, region: Region) -> RoleGrant:
         raise PermissionDenied(f"cannot grant {role}")
     needed = REQUIRED_LEVEL.get(Role(role))
     if needed and region.level != needed:
-        raise ValidationError({"region": f"{Role(role).label}只能授予{RegionLevel(needed).label}一级的区划"})
+        message = gettext("%(role)s只能授予%(level)s一级的区划") % {
+            "role": Role(role).label,
+            "level": RegionLevel(needed).label,
+        }
+        raise ValidationError({"region": message})
     grant = RoleGrant(user=user, role=role, region=region, region_code=region.code, granted_by=actor)
     grant.validate_constraints()
     with transaction.atomic():

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from vetvol.core.scoping import Action
 
@@ -15,10 +16,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     items: list[tuple[str, str]] = []
     if user is not None and user.is_authenticated:
-        items.append(("首页", reverse("home")))
+        items.append((gettext("首页"), reverse("home")))
         if user.is_superuser or user.region_prefixes(Action.VIEW):
-            items.append(("行政区划", reverse("regions:browser")))
+            items.append((gettext("行政区划"), reverse("regions:browser")))
+        if user.is_superuser or user.region_prefixes(Action.VIEW_PEOPLE):
+            items.append((gettext("志愿者"), reverse("registry:volunteer_list")))
+        if user.is_superuser or user.region_prefixes(Action.VIEW):
+            items.append((gettext("志愿服务队"), reverse("registry:team_list")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_AUDIT):
-            items.append(("审计日志", reverse("core:audit_log")))
-        items.append(("API 文档", "/api/docs"))
+            items.append((gettext("审计日志"), reverse("core:audit_log")))
+        items.append((gettext("API 文档"), "/api/docs"))
     return {"nav_items": items, "site_name": settings.VETVOL_SITE_NAME}

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 
 from vetvol.accounts import actions
 
@@ -28,7 +29,7 @@ class IdleTimeoutMiddleware:
             if now - last > settings.VETVOL_IDLE_TIMEOUT_MINUTES * 60:
                 actions.record_logout(user, reason="idle_timeout")
                 logout(request)
-                messages.info(request, "长时间未操作，已自动退出登录，请重新登录。")
+                messages.info(request, gettext("长时间未操作，已自动退出登录，请重新登录。"))
             elif now - last >= TOUCH_EVERY_S or KEY not in request.session:
                 request.session[KEY] = now
         return self.get_response(request)

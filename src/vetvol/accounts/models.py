@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from vetvol.accounts.roles import ROLE_ACTIONS, SECOND_FACTOR_ROLES, Role
 from vetvol.core.crypto import EncryptedTextField
@@ -13,14 +15,14 @@ from vetvol.core.models import RegionScopedModel, TimeStampedModel
 class User(AbstractUser):
     """A person who logs in. What they may see comes only from their role grants (`grants`)."""
 
-    display_name = models.CharField("姓名", max_length=50, blank=True)
-    totp_secret = EncryptedTextField("TOTP 密钥", blank=True)
-    totp_confirmed_at = models.DateTimeField("TOTP 启用时间", null=True, blank=True)
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    totp_secret = EncryptedTextField(_("TOTP 密钥"), blank=True)
+    totp_confirmed_at = models.DateTimeField(_("TOTP 启用时间"), null=True, blank=True)
     totp_last_step = models.BigIntegerField(default=0, help_text="last accepted TOTP time step (no replays)")
 
     class Meta:
-        verbose_name = "用户"
-        verbose_name_plural = "用户"
+        verbose_name = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -53,13 +55,13 @@ class User(AbstractUser):
 class RoleGrant(RegionScopedModel):
     """A role held on a region node; it covers every node whose code starts with `region_code`."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants", verbose_name="用户")
-    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants", verbose_name=_("用户"))
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="授权区划"
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("授权区划")
     )
     granted_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="授权人"
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("授权人")
     )
 
     class Meta:
@@ -70,8 +72,8 @@ class RoleGrant(RegionScopedModel):
                 condition=models.Q(role__in=Role.values), name="accounts_rolegrant_role_valid"
             ),
         ]
-        verbose_name = "角色授权"
-        verbose_name_plural = "角色授权"
+        verbose_name = _("角色授权")
+        verbose_name_plural = pgettext_lazy("plural", "角色授权")
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} @ {self.region_code}"
@@ -81,7 +83,7 @@ class ApiToken(TimeStampedModel):
     """A bearer token for the API. Only its SHA-256 is stored; the token is shown once at creation."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField("用途", max_length=100)
+    name = models.CharField(_("用途"), max_length=100)
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -89,8 +91,8 @@ class ApiToken(TimeStampedModel):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "API 令牌"
-        verbose_name_plural = "API 令牌"
+        verbose_name = _("API 令牌")
+        verbose_name_plural = pgettext_lazy("plural", "API 令牌")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -6,6 +6,7 @@ import string
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 
 class CharacterClassValidator:
@@ -20,8 +21,8 @@ class CharacterClassValidator:
         ]
         if sum(classes) < 3:
             raise ValidationError(
-                "密码须包含小写字母、大写字母、数字、符号中的至少三类。", code="password_too_simple"
+                gettext("密码须包含小写字母、大写字母、数字、符号中的至少三类。"), code="password_too_simple"
             )
 
     def get_help_text(self) -> str:
-        return "密码须包含小写字母、大写字母、数字、符号中的至少三类。"
+        return gettext("密码须包含小写字母、大写字母、数字、符号中的至少三类。")

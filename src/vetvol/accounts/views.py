@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from vetvol.accounts import actions
@@ -23,7 +25,7 @@ from vetvol.regions.queries import root_regions
 
 PENDING = "vetvol_pending_user"
 PENDING_MAX_AGE_S = 300
-LOCKED_MESSAGE = "登录失败次数过多，已临时锁定，请在 {minutes} 分钟后再试。"
+LOCKED_MESSAGE = _("登录失败次数过多，已临时锁定，请在 %(minutes)s 分钟后再试。")
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -53,9 +55,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["username"], form.cleaned_data["password"], request
             )
         except actions.LoginLocked as exc:
-            error = LOCKED_MESSAGE.format(minutes=exc.minutes)
+            error = LOCKED_MESSAGE % {"minutes": exc.minutes}
         except PermissionDenied:
-            error = "用户名或密码错误。"
+            error = gettext("用户名或密码错误。")
         else:
             if not step.needs_second_factor:
                 return _finish(request, step.user, _next_url(request))
@@ -93,9 +95,9 @@ def _code_step(request: HttpRequest, template: str, extra: Callable[[User], dict
             actions.verify_second_factor(user, form.cleaned_data["code"])
         except actions.LoginLocked as exc:
             request.session.pop(PENDING, None)
-            error = LOCKED_MESSAGE.format(minutes=exc.minutes)
+            error = LOCKED_MESSAGE % {"minutes": exc.minutes}
         except PermissionDenied:
-            error = "验证码不正确或已使用，请输入动态口令应用中当前显示的 6 位数字。"
+            error = gettext("验证码不正确或已使用，请输入动态口令应用中当前显示的 6 位数字。")
         else:
             return _finish(request, user, request.session[PENDING].get("next") or settings.LOGIN_REDIRECT_URL)
     context = {"form": form, "error": error, "pending": user, **extra(user)}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from vetvol.core.scoping import ScopedManager
 
@@ -21,7 +23,7 @@ class TimeStampedModel(models.Model):
 class RegionScopedModel(TimeStampedModel):
     """A record that belongs to a region node; `objects.restrict(user, action)` scopes it."""
 
-    region_code = models.CharField("行政区划代码", max_length=12, db_index=True)
+    region_code = models.CharField(_("行政区划代码"), max_length=12, db_index=True)
 
     objects = ScopedManager()
     region_field = "region_code"
@@ -31,9 +33,9 @@ class RegionScopedModel(TimeStampedModel):
 
 
 class AuditOutcome(models.TextChoices):
-    SUCCESS = "success", "成功"
-    DENIED = "denied", "拒绝"
-    FAILURE = "failure", "失败"
+    SUCCESS = "success", _("成功")
+    DENIED = "denied", _("拒绝")
+    FAILURE = "failure", _("失败")
 
 
 class AuditEntry(models.Model):
@@ -72,8 +74,8 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["seq"]
         indexes = [models.Index(fields=["action", "subject", "at"], name="core_audit_action_subject_at")]
-        verbose_name = "审计记录"
-        verbose_name_plural = "审计记录"
+        verbose_name = _("审计记录")
+        verbose_name_plural = pgettext_lazy("plural", "审计记录")
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.outcome}"
@@ -91,3 +93,13 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return self.last_hash
+
+
+class Sequence(models.Model):
+    """A named counter for human-facing numbers (volunteer numbers, certificate numbers)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

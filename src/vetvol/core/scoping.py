@@ -31,6 +31,8 @@ class Action:
     UNMASK = "unmask"  # see full personal identifiers (audited)
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    VIEW_PEOPLE = "view_people"  # personal records (volunteers, later recipients) in a region
+    CHANGE_PEOPLE = "change_people"
     EXPORT = "export"  # bulk export of personal information (audited)
 
 
@@ -73,16 +75,31 @@ def allowed_prefixes(user: Any, action: str) -> list[str] | None:
 
 
 class ScopedQuerySet(models.QuerySet):
-    """QuerySet of a model that belongs to a region; the model names its code field in `region_field`."""
+    """QuerySet of a model that belongs to a region.
+
+    The model may declare:
+    - `region_field`: the code column (default `region_code`);
+    - `region_actions`: a map from the action asked to the grant action that covers it, e.g. personal
+      records need `view_people` where a region node needs only `view`;
+    - `owner_q(user, action)`: a classmethod giving rows the user reaches without a region grant (their own
+      volunteer record, the members of a team they lead), or None;
+    - `blank_region_is_province_wide`: rows with no region belong to province-wide grants.
+    """
 
     def restrict(self, user: Any, action: str = Action.VIEW) -> ScopedQuerySet:
-        prefixes = allowed_prefixes(user, action)
+        model = self.model
+        prefixes = allowed_prefixes(user, getattr(model, "region_actions", {}).get(action, action))
         if prefixes is None:
             return self
-        field = getattr(self.model, "region_field", "region_code")
+        field = getattr(model, "region_field", "region_code")
         q = subtree_q(field, prefixes)
-        if getattr(self.model, "blank_region_is_province_wide", False) and any(len(p) == 2 for p in prefixes):
-            q |= Q(**{field: ""})  # rows tied to no region (logins, say) belong to province-wide grants
+        if getattr(model, "blank_region_is_province_wide", False) and any(len(p) == 2 for p in prefixes):
+            q |= Q(**{field: ""})
+        owner_q = getattr(model, "owner_q", None)
+        if owner_q is not None and getattr(user, "is_authenticated", False):
+            extra = owner_q(user, action)
+            if extra is not None:
+                q |= extra
         return self.filter(q)
 
 
@@ -111,6 +128,14 @@ def get_for_user(queryset: models.QuerySet[M], user: Any, action: str = Action.V
     if visible:
         raise PermissionDenied(f"{action} not granted")
     raise Http404
+
+
+def require_object(user: Any, action: str, obj: models.Model, *, what: str) -> None:
+    """Like `require`, for an object whose access may also come from ownership (see ScopedQuerySet)."""
+    if type(obj)._default_manager.restrict(user, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        return
+    _record_denial(user, what, obj=obj, detail={"needed": action})
+    raise PermissionDenied(f"{action} not granted on {obj._meta.label_lower} {obj.pk}")
 
 
 def require(user: Any, action: str, region_code: str, *, what: str) -> None:

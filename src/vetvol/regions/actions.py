@@ -17,6 +17,12 @@ from vetvol.regions.models import LiaisonPoint, Region, ServiceCentre, ServiceCe
 
 CENTRE_FIELDS = ("name", "address", "phone", "opening_hours")
 LIAISON_FIELDS = ("name", "room", "is_active")
+# Default names are stored data, so they stay in Chinese whatever the language of the request (the kind's
+# label is translated for display and must not leak into the record).
+DEFAULT_NAME_SUFFIX = {
+    ServiceCentreKind.CENTRE: "退役军人服务中心",
+    ServiceCentreKind.STATION: "退役军人服务站",
+}
 
 
 def _clean_text(fields: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +33,7 @@ def create_service_centre(user: Any, region: Region, **fields: Any) -> ServiceCe
     require(user, Action.CHANGE, region.code, what="regions.service_centre.create")
     fields = _clean_text({k: v for k, v in fields.items() if k in CENTRE_FIELDS})
     kind = ServiceCentreKind.CENTRE if region.is_centre_level else ServiceCentreKind.STATION
-    fields.setdefault("name", f"{region.name}退役军人{kind.label[4:]}")
+    fields.setdefault("name", f"{region.name}{DEFAULT_NAME_SUFFIX[kind]}")
     centre = ServiceCentre(region=region, region_code=region.code, kind=kind, **fields)
     centre.full_clean()
     with transaction.atomic():

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Field, Router, Schema
 from pydantic import StringConstraints
 
@@ -129,7 +130,7 @@ def add_liaison_point(request: HttpRequest, code: Code, payload: LiaisonPointIn)
     region = queries.get_region_for_user(request.user, code, Action.CHANGE)
     centre = getattr(region, "service_centre", None)
     if centre is None:
-        raise ValidationError({"code": "该区划尚未设立服务中心（站），请先创建"})
+        raise ValidationError({"code": gettext("该区划尚未设立服务中心（站），请先创建")})
     return 201, actions.create_liaison_point(request.user, centre, **payload.dict())
 
 

@@ -4,41 +4,43 @@ from __future__ import annotations
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from vetvol.core.models import RegionScopedModel
 from vetvol.core.scoping import ScopedManager
 
 CODE_LENGTHS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
 region_code_validator = RegexValidator(
-    r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$", "行政区划代码应为 2、4、6、9 或 12 位数字"
+    r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$", _("行政区划代码应为 2、4、6、9 或 12 位数字")
 )
 office_phone_validator = RegexValidator(
-    r"^(\d{3,4}-?\d{7,8}(-\d{1,6})?|1\d{10}|\d{5})$", "请输入有效的办公电话，例如 020-12345678 或 12345"
+    r"^(\d{3,4}-?\d{7,8}(-\d{1,6})?|1\d{10}|\d{5})$", _("请输入有效的办公电话，例如 020-12345678 或 12345")
 )
 
 
 class RegionLevel(models.TextChoices):
-    PROVINCE = "province", "省"
-    CITY = "city", "地级市"
-    COUNTY = "county", "县级"
-    TOWNSHIP = "township", "乡级"
-    VILLAGE = "village", "村级"
+    PROVINCE = "province", _("省")
+    CITY = "city", _("地级市")
+    COUNTY = "county", _("县级")
+    TOWNSHIP = "township", _("乡级")
+    VILLAGE = "village", _("村级")
 
 
 class RegionKind(models.TextChoices):
-    PROVINCE = "province", "省"
-    PREFECTURE_CITY = "prefecture_city", "地级市"
-    DISTRICT = "district", "市辖区"
-    COUNTY_CITY = "county_city", "县级市"
-    COUNTY = "county", "县"
-    AUTONOMOUS_COUNTY = "autonomous_county", "自治县"
-    STREET = "street", "街道"
-    TOWN = "town", "镇"
-    TOWNSHIP = "township", "乡"
-    OTHER_TOWNSHIP = "other_township", "其他乡级单位"
-    COMMUNITY = "community", "社区"
-    VILLAGE = "village", "村"
-    OTHER_VILLAGE = "other_village", "其他村级单位"
+    PROVINCE = "province", _("省")
+    PREFECTURE_CITY = "prefecture_city", _("地级市")
+    DISTRICT = "district", _("市辖区")
+    COUNTY_CITY = "county_city", _("县级市")
+    COUNTY = "county", _("县")
+    AUTONOMOUS_COUNTY = "autonomous_county", _("自治县")
+    STREET = "street", _("街道")
+    TOWN = "town", _("镇")
+    TOWNSHIP = "township", _("乡")
+    OTHER_TOWNSHIP = "other_township", _("其他乡级单位")
+    COMMUNITY = "community", _("社区")
+    VILLAGE = "village", _("村")
+    OTHER_VILLAGE = "other_village", _("其他村级单位")
 
 
 class Region(models.Model):
@@ -48,15 +50,20 @@ class Region(models.Model):
     the city, and their codes still start with the city's, so prefix scoping holds.
     """
 
-    code = models.CharField("代码", max_length=12, primary_key=True, validators=[region_code_validator])
-    name = models.CharField("名称", max_length=64)
-    level = models.CharField("层级", max_length=10, choices=RegionLevel.choices)
-    kind = models.CharField("类型", max_length=20, choices=RegionKind.choices)
+    code = models.CharField(_("代码"), max_length=12, primary_key=True, validators=[region_code_validator])
+    name = models.CharField(_("名称"), max_length=64)
+    level = models.CharField(_("层级"), max_length=10, choices=RegionLevel.choices)
+    kind = models.CharField(_("类型"), max_length=20, choices=RegionKind.choices)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="上级"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("上级"),
     )
-    lng = models.FloatField("经度", null=True, blank=True)
-    lat = models.FloatField("纬度", null=True, blank=True)
+    lng = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
 
     objects = ScopedManager()
     region_field = "code"
@@ -64,8 +71,8 @@ class Region(models.Model):
     class Meta:
         ordering = ["code"]
         indexes = [models.Index(fields=["level", "code"], name="regions_region_level_code")]
-        verbose_name = "行政区划"
-        verbose_name_plural = "行政区划"
+        verbose_name = pgettext_lazy("singular", "行政区划")
+        verbose_name_plural = pgettext_lazy("plural", "行政区划")
 
     def __str__(self) -> str:
         return self.name
@@ -85,8 +92,8 @@ class Region(models.Model):
 
 
 class ServiceCentreKind(models.TextChoices):
-    CENTRE = "centre", "退役军人服务中心"
-    STATION = "station", "退役军人服务站"
+    CENTRE = "centre", _("退役军人服务中心")
+    STATION = "station", _("退役军人服务站")
 
 
 class ServiceCentre(RegionScopedModel):
@@ -94,13 +101,13 @@ class ServiceCentre(RegionScopedModel):
     region node: the "main position" where liaison rooms of volunteer teams sit."""
 
     region = models.OneToOneField(
-        Region, on_delete=models.PROTECT, related_name="service_centre", verbose_name="所在行政区划"
+        Region, on_delete=models.PROTECT, related_name="service_centre", verbose_name=_("所在行政区划")
     )
-    kind = models.CharField("类型", max_length=10, choices=ServiceCentreKind.choices)
-    name = models.CharField("名称", max_length=100)
-    address = models.CharField("办公地址", max_length=200, blank=True)
-    phone = models.CharField("办公电话", max_length=32, blank=True, validators=[office_phone_validator])
-    opening_hours = models.CharField("办公时间", max_length=100, blank=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=ServiceCentreKind.choices)
+    name = models.CharField(_("名称"), max_length=100)
+    address = models.CharField(_("办公地址"), max_length=200, blank=True)
+    phone = models.CharField(_("办公电话"), max_length=32, blank=True, validators=[office_phone_validator])
+    opening_hours = models.CharField(_("办公时间"), max_length=100, blank=True)
 
     class Meta:
         ordering = ["region_code"]
@@ -109,8 +116,8 @@ class ServiceCentre(RegionScopedModel):
                 condition=models.Q(kind__in=["centre", "station"]), name="regions_servicecentre_kind_valid"
             )
         ]
-        verbose_name = "服务中心（站）"
-        verbose_name_plural = "服务中心（站）"
+        verbose_name = _("服务中心（站）")
+        verbose_name_plural = pgettext_lazy("plural", "服务中心（站）")
 
     def __str__(self) -> str:
         return self.name
@@ -119,19 +126,19 @@ class ServiceCentre(RegionScopedModel):
 class LiaisonPoint(RegionScopedModel):
     """A liaison room (联络室/联络点) inside a service centre or station, assigned to a volunteer team.
 
-    The team link arrives with the registry (a nullable foreign key to registry.Team); until a team is
-    assigned, the room is recorded as unassigned.
+    The link to the team lives on the team (`registry.Team.liaison_point`, reverse name `team`), so the
+    region layer stays below the registry; a room with no team is unassigned.
     """
 
     service_centre = models.ForeignKey(
         ServiceCentre,
         on_delete=models.PROTECT,
         related_name="liaison_points",
-        verbose_name="所在服务中心（站）",
+        verbose_name=_("所在服务中心（站）"),
     )
-    name = models.CharField("名称", max_length=100)
-    room = models.CharField("房间", max_length=50, blank=True)
-    is_active = models.BooleanField("启用", default=True)
+    name = models.CharField(_("名称"), max_length=100)
+    room = models.CharField(_("房间"), max_length=50, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
         ordering = ["region_code", "name"]
@@ -139,11 +146,11 @@ class LiaisonPoint(RegionScopedModel):
             models.UniqueConstraint(
                 fields=["service_centre", "name"],
                 name="regions_liaisonpoint_unique_name",
-                violation_error_message="该服务中心（站）已有同名联络点",
+                violation_error_message=_("该服务中心（站）已有同名联络点"),
             )
         ]
-        verbose_name = "联络点"
-        verbose_name_plural = "联络点"
+        verbose_name = _("联络点")
+        verbose_name_plural = pgettext_lazy("plural", "联络点")
 
     def __str__(self) -> str:
         return self.name
