@@ -79,7 +79,9 @@ def volunteer_raw(seq: int, region: str = "440304001", **overrides):
 
     raw = {
         "name": f"测试{'甲乙丙丁戊己庚辛壬癸'[seq % 10]}{'一二三四五六七八九十'[seq // 10 % 10]}",
-        "id_number": generate_id_number(region[:6], date(1950 + seq % 25, 1 + seq % 12, 1 + seq % 28), seq % 1000, "MF"[seq % 2]),
+        "id_number": generate_id_number(
+            region[:6], date(1950 + seq % 25, 1 + seq % 12, 1 + seq % 28), seq % 1000, "MF"[seq % 2]
+        ),
         "phone": f"138{seq:08d}",
         "home_region": region,
         "address": f"测试路 {seq} 号",

@@ -7,7 +7,7 @@ from typing import Annotated
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import StringConstraints
 
 from vetvol.core.scoping import Action
@@ -131,7 +131,7 @@ def add_liaison_point(request: HttpRequest, code: Code, payload: LiaisonPointIn)
     centre = getattr(region, "service_centre", None)
     if centre is None:
         raise ValidationError({"code": gettext("该区划尚未设立服务中心（站），请先创建")})
-    return 201, actions.create_liaison_point(request.user, centre, **payload.dict())
+    return Status(201, actions.create_liaison_point(request.user, centre, **payload.dict()))
 
 
 @router.patch("/liaison-points/{point_id}", response=LiaisonPointOut, summary="Change a liaison point")

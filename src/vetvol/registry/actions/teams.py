@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vetvol.core import audit, events
-from vetvol.core.scoping import Action, require, require_object
+from vetvol.core.scoping import Action, allowed_prefixes, covers, require, require_object
 from vetvol.regions.models import LiaisonPoint, Region
 from vetvol.registry.models import (
     CivilStatus,
@@ -48,12 +48,13 @@ def _check_civil(fields: dict[str, Any]) -> None:
 
 def create_team(actor: Any, *, region: Region, parent: Team | None = None, **fields: Any) -> Team:
     """A new team: admins and staff of the region, or the leaders of the parent team (for sub-teams)."""
-    if parent is not None:
+    if parent is not None and not covers(allowed_prefixes(actor, Action.CHANGE), region.code):
+        # Leaders may add sub-teams under their own team; staff of the region may add any team there.
         require_object(actor, Action.CHANGE, parent, what="registry.team.create")
-        if not region.code.startswith(parent.region_code):
-            raise ValidationError({"region": ["下级队伍的区划须在上级队伍的区划范围内"]})
     else:
         require(actor, Action.CHANGE, region.code, what="registry.team.create")
+    if parent is not None and not region.code.startswith(parent.region_code):
+        raise ValidationError({"region": ["下级队伍的区划须在上级队伍的区划范围内"]})
     fields = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items() if k in TEAM_FIELDS}
     if parent is not None and not fields.get("brand"):
         fields["brand"] = parent.brand

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from vetvol.core.scoping import Action
@@ -119,7 +119,7 @@ def create(request: HttpRequest, payload: TeamIn):  # type: ignore[no-untyped-de
     region = get_region_for_user(request.user, payload.region)
     parent = queries.get_team_for_user(request.user, payload.parent_id) if payload.parent_id else None
     fields = payload.dict(exclude={"region", "parent_id"})
-    return 201, actions.create_team(request.user, region=region, parent=parent, **fields)
+    return Status(201, actions.create_team(request.user, region=region, parent=parent, **fields))
 
 
 @router.get("/{team_id}", response=TeamOut, summary="One team")
@@ -146,7 +146,7 @@ def add_member(request: HttpRequest, team_id: int, payload: MemberIn):  # type: 
     if volunteer is None:
         raise ValidationError({"volunteer_number": ["没有这个志愿者编号"]})
     membership = actions.add_member(request.user, team, volunteer, payload.role)
-    return 201, _member_out(membership)
+    return Status(201, _member_out(membership))
 
 
 @router.post("/{team_id}/members/{membership_id}/leave", response=MemberOut, summary="End a membership")

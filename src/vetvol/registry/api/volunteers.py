@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from vetvol.core.masking import mask
@@ -156,7 +156,7 @@ def register(request: HttpRequest, payload: VolunteerIn):  # type: ignore[no-unt
     data = payload.dict()
     consents = {k: data.pop(k) for k in ("publicity_consent", "location_consent")}
     volunteer = actions.register_volunteer(request.user, data, **consents)
-    return 201, present(request.user, _load(request.user, volunteer.pk))
+    return Status(201, present(request.user, _load(request.user, volunteer.pk)))
 
 
 @router.get("/search", response=SearchOut, summary="Talent pool search (人才库)")
@@ -226,4 +226,4 @@ def certificates(request: HttpRequest, volunteer_id: int, payload: CertificateIn
         issued_on=payload.issued_on,
         valid_until=payload.valid_until,
     )
-    return 201, {"id": cert.pk, "type": payload.type, "valid_until": cert.valid_until}
+    return Status(201, {"id": cert.pk, "type": payload.type, "valid_until": cert.valid_until})

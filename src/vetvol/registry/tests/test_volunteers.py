@@ -4,10 +4,10 @@ import json
 from datetime import date
 
 import pytest
+from conftest import volunteer_raw
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from conftest import volunteer_raw
 from vetvol.core.idcard import generate_id_number
 from vetvol.core.models import AuditEntry
 from vetvol.registry import actions
@@ -27,8 +27,12 @@ def test_staff_registration_derives_birth_date_and_gender_from_the_id(people, ma
 
 def test_old_county_code_ids_are_accepted(people):
     # 440102 was Guangzhou's Dongshan district until 2005; many veterans' IDs still carry it.
-    raw = volunteer_raw(1, id_number=generate_id_number("440102", date(1958, 3, 4), 123, "M"),
-                        enlistment_year=1976, discharge_year=1980)
+    raw = volunteer_raw(
+        1,
+        id_number=generate_id_number("440102", date(1958, 3, 4), 123, "M"),
+        enlistment_year=1976,
+        discharge_year=1980,
+    )
     v = actions.register_volunteer(people.root, raw)
     assert v.id_number.startswith("440102")
 
@@ -57,8 +61,13 @@ def test_second_registration_with_the_same_id_is_refused_with_recovery_advice(pe
 
 
 def test_minor_needs_a_guardian(people):
-    raw = volunteer_raw(5, id_number=generate_id_number("440304", date(2012, 5, 5), 7, "M"),
-                        enlistment_year=None, discharge_year=None, is_veteran=False)
+    raw = volunteer_raw(
+        5,
+        id_number=generate_id_number("440304", date(2012, 5, 5), 7, "M"),
+        enlistment_year=None,
+        discharge_year=None,
+        is_veteran=False,
+    )
     with pytest.raises(ValidationError) as err:
         actions.register_volunteer(people.root, raw)
     assert list(err.value.message_dict) == ["guardian_name"]
@@ -88,9 +97,15 @@ def test_masked_everywhere_for_a_role_without_unmask(client, people, make_volunt
         html = client.get(url).content.decode()
         assert v.id_number not in html and v.phone not in html
         assert "138****0009" in html
-    assert f"{v.id_number[:3]}***********{v.id_number[-4:]}" in client.get(f"/registry/volunteers/{v.pk}/").content.decode()
+    assert (
+        f"{v.id_number[:3]}***********{v.id_number[-4:]}"
+        in client.get(f"/registry/volunteers/{v.pk}/").content.decode()
+    )
     body = client.get(f"/api/registry/volunteers/{v.pk}").json()
-    assert (body["id_number"], body["phone"]) == (f"{v.id_number[:3]}***********{v.id_number[-4:]}", "138****0009")
+    assert (body["id_number"], body["phone"]) == (
+        f"{v.id_number[:3]}***********{v.id_number[-4:]}",
+        "138****0009",
+    )
     assert client.post(f"/registry/volunteers/{v.pk}/reveal/id_number/").status_code == 403
     assert AuditEntry.objects.filter(action="registry.volunteer.unmask", outcome="denied").count() == 1
 
@@ -109,11 +124,30 @@ def test_admin_unmasks_and_the_reveal_is_audited(client, people, make_volunteer)
 def test_volunteer_endpoints_are_404_for_those_who_may_not_see(client, people, make_volunteer, name):
     v = make_volunteer(11)
     client.force_login(getattr(people, name))
-    for url in (f"/registry/volunteers/{v.pk}/", f"/registry/volunteers/{v.pk}/edit/", f"/api/registry/volunteers/{v.pk}"):
+    for url in (
+        f"/registry/volunteers/{v.pk}/",
+        f"/registry/volunteers/{v.pk}/edit/",
+        f"/api/registry/volunteers/{v.pk}",
+    ):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"/registry/volunteers/{v.pk}/status/", {"status": "left", "reason": "x"}).status_code == 404
-    assert client.patch(f"/api/registry/volunteers/{v.pk}", json.dumps({"name": "改名"}), content_type="application/json").status_code == 404
-    assert client.post(f"/api/registry/volunteers/{v.pk}/status", json.dumps({"status": "left", "reason": "x"}), content_type="application/json").status_code == 404
+    assert (
+        client.post(f"/registry/volunteers/{v.pk}/status/", {"status": "left", "reason": "x"}).status_code
+        == 404
+    )
+    assert (
+        client.patch(
+            f"/api/registry/volunteers/{v.pk}", json.dumps({"name": "改名"}), content_type="application/json"
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/registry/volunteers/{v.pk}/status",
+            json.dumps({"status": "left", "reason": "x"}),
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
     v.refresh_from_db()
     assert (v.name, v.status) == (volunteer_raw(11)["name"], "active")
 
@@ -129,7 +163,10 @@ def test_lifecycle_needs_reasons_and_follows_the_allowed_moves(people, make_volu
     with pytest.raises(ValidationError):
         actions.change_status(people.futian_admin, v, "active")
     assert [(c.from_status, c.to_status) for c in v.status_changes.order_by("at", "pk")] == [
-        ("", "active"), ("active", "suspended"), ("suspended", "active"), ("active", "left"),
+        ("", "active"),
+        ("active", "suspended"),
+        ("suspended", "active"),
+        ("active", "left"),
     ]
 
 
@@ -139,22 +176,38 @@ def test_api_registration_reports_field_errors(client, people):
     response = client.post("/api/registry/volunteers/", json.dumps(raw), content_type="application/json")
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["phone"]
-    response = client.post("/api/registry/volunteers/", json.dumps(volunteer_raw(13)), content_type="application/json")
+    response = client.post(
+        "/api/registry/volunteers/", json.dumps(volunteer_raw(13)), content_type="application/json"
+    )
     assert response.status_code == 201
     assert response.json()["phone"] == "13800000013"  # a district admin may unmask in Futian
-    again = client.post("/api/registry/volunteers/", json.dumps(volunteer_raw(14, id_number=volunteer_raw(13)["id_number"])),
-                        content_type="application/json")
+    again = client.post(
+        "/api/registry/volunteers/",
+        json.dumps(volunteer_raw(14, id_number=volunteer_raw(13)["id_number"])),
+        content_type="application/json",
+    )
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "id_number"
 
 
 def test_self_registration_creates_a_pending_record_and_a_login(client, regions):
-    form = {**volunteer_raw(15), "password": "Strong-pass-2026", "sensitive_consent": "on", "skills": ["first_aid", "driving"],
-            "availability": ["15", "16"], "publicity_consent": "on"}
+    form = {
+        **volunteer_raw(15),
+        "password": "Strong-pass-2026",
+        "sensitive_consent": "on",
+        "skills": ["first_aid", "driving"],
+        "availability": ["15", "16"],
+        "publicity_consent": "on",
+    }
     response = client.post("/registry/register/", form)
     assert response.status_code == 302
     v = Volunteer.objects.get()
     assert response.url == f"/registry/register/done/{v.number}/"
-    assert (v.status, v.registered_via, v.publicity_consent, v.availability) == ("pending", "self", True, (1 << 15) | (1 << 16))
+    assert (v.status, v.registered_via, v.publicity_consent, v.availability) == (
+        "pending",
+        "self",
+        True,
+        (1 << 15) | (1 << 16),
+    )
     assert sorted(v.skills.values_list("skill__code", flat=True)) == ["driving", "first_aid"]
     assert v.user.username == v.number
     assert client.login(username=v.number, password="Strong-pass-2026")
@@ -166,7 +219,9 @@ def test_self_registration_without_consent_or_with_weak_password_writes_nothing(
     html = response.content.decode()
     assert response.status_code == 400
     assert "实名注册须同意处理身份证号码等敏感个人信息" in html
-    response = client.post("/registry/register/", {**volunteer_raw(16), "password": "weakpassword", "sensitive_consent": "on"})
+    response = client.post(
+        "/registry/register/", {**volunteer_raw(16), "password": "weakpassword", "sensitive_consent": "on"}
+    )
     assert response.status_code == 400 and "至少三类" in response.content.decode()
     assert Volunteer.objects.count() == 0
 
