@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from vetvol.core.scoping import Action, get_for_user, subtree_q
+from vetvol.regions.models import LiaisonPoint
 from vetvol.registry.models import (
     Certificate,
     Membership,
@@ -137,4 +138,15 @@ def team_members(team: Team) -> QuerySet[Membership]:
         Membership.objects.filter(team=team, left_on=None)
         .select_related("volunteer")
         .order_by("-role", "volunteer__number")
+    )
+
+
+def free_liaison_points(user: Any, team: Team) -> list[LiaisonPoint]:
+    """Active liaison points in the team's region subtree that no other team holds, for the user to pick."""
+    return list(
+        LiaisonPoint.objects.restrict(user, Action.CHANGE)
+        .filter(subtree_q("region_code", [team.region_code]), is_active=True)
+        .filter(Q(team__isnull=True) | Q(team=team))
+        .select_related("service_centre")
+        .order_by("region_code", "name")[:500]
     )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("teams/<int:pk>/", teams.team_detail, name="team_detail"),
     path("teams/<int:pk>/edit/", teams.team_edit, name="team_edit"),
     path("teams/<int:pk>/members/add/", teams.member_add, name="member_add"),
+    path("teams/<int:pk>/liaison-point/", teams.liaison_point, name="liaison_point"),
     path("teams/<int:pk>/squads/", teams.squads_view, name="squads"),
     # imports: begin
     # imports: end

@@ -101,6 +101,8 @@ def assign_liaison_point(actor: Any, team: Team, point: LiaisonPoint | None) -> 
     require(actor, Action.CHANGE, team.region_code, what="registry.team.liaison_point")
     if point is not None:
         require(actor, Action.CHANGE, point.region_code, what="registry.team.liaison_point")
+        if not point.region_code.startswith(team.region_code[:6]):
+            raise ValidationError({"liaison_point": ["联络点应在本队所在区县的服务中心（站）内"]})
         holder = Team.objects.filter(liaison_point=point).exclude(pk=team.pk).first()
         if holder is not None:
             raise ValidationError({"liaison_point": [f"该联络点已分配给“{holder.name}”"]})

@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from vetvol.core.scoping import Action
-from vetvol.regions.queries import get_region_for_user
+from vetvol.regions.queries import get_liaison_point_for_user, get_region_for_user
 from vetvol.registry import actions, queries, squads
 from vetvol.registry.models import CivilStatus, Membership, Team, TeamSpecialty, Volunteer
 
@@ -131,6 +131,21 @@ def detail(request: HttpRequest, team_id: int) -> Team:
 def update(request: HttpRequest, team_id: int, payload: TeamPatch) -> Team:
     team = queries.get_team_for_user(request.user, team_id, Action.CHANGE)
     return actions.update_team(request.user, team, **payload.dict(exclude_unset=True))
+
+
+class LiaisonIn(Schema):
+    liaison_point_id: int | None
+
+
+@router.put(
+    "/{team_id}/liaison-point", response=TeamOut, summary="Assign (or clear) the team's liaison point"
+)
+def put_liaison_point(request: HttpRequest, team_id: int, payload: LiaisonIn) -> Team:
+    team = queries.get_team_for_user(request.user, team_id, Action.CHANGE)
+    point = None
+    if payload.liaison_point_id is not None:
+        point = get_liaison_point_for_user(request.user, payload.liaison_point_id, Action.CHANGE)
+    return actions.assign_liaison_point(request.user, team, point)
 
 
 @router.get("/{team_id}/members", response=list[MemberOut], summary="Current members")

@@ -196,3 +196,32 @@ def test_team_list_query_count(client, people, hongxing, django_assert_max_num_q
     client.get("/registry/teams/")
     with django_assert_max_num_queries(7):
         assert client.get("/registry/teams/").status_code == 200
+
+
+def test_liaison_point_assignment(client, people, hongxing):
+    from vetvol.regions import actions as region_actions
+
+    _, futian = hongxing
+    centre = region_actions.create_service_centre(people.root, Region.objects.get(code="440304"))
+    room = region_actions.create_liaison_point(people.root, centre, name="红星联络室", room="201")
+    client.force_login(people.futian_admin)
+    response = client.put(
+        f"/api/registry/teams/{futian.pk}/liaison-point",
+        json.dumps({"liaison_point_id": room.pk}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200 and response.json()["liaison_point_id"] == room.pk
+    other = actions.create_team(people.root, region=Region.objects.get(code="440304"), name="另一队")
+    with pytest.raises(ValidationError) as err:
+        actions.assign_liaison_point(people.futian_admin, other, room)
+    assert err.value.message_dict == {"liaison_point": ["该联络点已分配给“福田区红星志愿服务队”"]}
+    html = client.get(f"/registry/teams/{futian.pk}/").content.decode()
+    assert "红星联络室" in html
+    tianhe_centre = region_actions.create_service_centre(people.root, Region.objects.get(code="440106"))
+    far = region_actions.create_liaison_point(people.root, tianhe_centre, name="天河联络室")
+    response = client.put(
+        f"/api/registry/teams/{futian.pk}/liaison-point",
+        json.dumps({"liaison_point_id": far.pk}),
+        content_type="application/json",
+    )
+    assert response.status_code == 404

@@ -117,6 +117,27 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def liaison_point(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give the team a liaison room in a centre or station of its region (or take it away)."""
+    team = queries.get_team_for_user(request.user, pk, Action.CHANGE)
+    choices = queries.free_liaison_points(request.user, team)
+    if request.method == "POST":
+        raw = request.POST.get("liaison_point", "")
+        point = next((p for p in choices if str(p.pk) == raw), None)
+        if raw and point is None:
+            messages.error(request, "请选择本队所在区划内尚未分配的联络点")
+        else:
+            try:
+                actions.assign_liaison_point(request.user, team, point)
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, "；".join(getattr(exc, "messages", ["无权进行此操作"])))
+            else:
+                messages.success(request, "联络点已更新")
+                return redirect("registry:team_detail", pk=team.pk)
+    return render(request, "registry/liaison_point_form.html", {"team": team, "choices": choices})
+
+
+@login_required
 def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     team = queries.get_team_for_user(request.user, pk, Action.CHANGE)
     form = MemberForm(request.POST or None)
