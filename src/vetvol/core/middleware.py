@@ -30,3 +30,30 @@ class SecurityHeadersMiddleware:
             response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
         return response
+
+
+class LanguageMiddleware:
+    """Simplified Chinese unless the user chose another language (the language cookie set by the switcher).
+
+    Unlike Django's LocaleMiddleware it ignores the browser's Accept-Language: a government service answers
+    in Chinese by default. It also deactivates the language after the response, so code that runs later in
+    the same thread (commands, background work) does not inherit a visitor's choice.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        try:
+            response = self.get_response(request)
+        finally:
+            translation.deactivate()
+        response.headers.setdefault("Content-Language", language)
+        return response

@@ -186,3 +186,9 @@ def test_compiled_catalogue_matches_the_po(po_entries):
     expected = {e.key: e.msgstr for e in po_entries if e.msgid}
     assert set(compiled) == set(expected), "django.mo is out of date: run `make messages`"
     assert compiled == expected, "django.mo is out of date: run `make messages`"
+
+
+def test_browser_preferring_english_still_gets_chinese_unless_chosen(client):
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.headers["Content-Language"] == "zh-hans"
+    assert "登录" in response.content.decode()
