@@ -104,3 +104,48 @@ def make_volunteer(regions, root):
         return actions.register_volunteer(actor or root, volunteer_raw(seq, region, **overrides), **consents)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def _append_only_tables(django_db_setup, django_db_blocker):
+    """Tables carrying vetvol.core.append_only's triggers, found once after the test database is migrated."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cur:
+        if connection.vendor != "sqlite":
+            return []
+        cur.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name = tbl_name || '_no_delete'")
+        return sorted(row[0] for row in cur.fetchall())
+
+
+@pytest.fixture(autouse=True)
+def _append_only_triggers(request, _django_db_marker):
+    """Let transactional tests end on SQLite: their closing flush is `DELETE FROM`, which the append-only
+    triggers refuse (PostgreSQL flushes with TRUNCATE, which row triggers do not see). The triggers are put
+    back at the start of every database test (inside its transaction, so rolled back with it), and lifted
+    at the end of a transactional test, just before the flush."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if not uses_db:
+        yield
+        return
+    from django.db import connection
+
+    from vetvol.core.append_only import install_sql, uninstall_sql
+
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if marker is None:  # database access comes from a fixture: set it up first, so it is torn down after us
+        request.getfixturevalue("transactional_db" if transactional else "db")
+    tables = request.getfixturevalue("_append_only_tables")
+    with connection.cursor() as cur:
+        for table in tables:
+            for sql in install_sql(connection.vendor, table):
+                cur.execute(sql)
+    yield
+    if tables and transactional:
+        with connection.cursor() as cur:
+            for table in tables:
+                for sql in uninstall_sql(connection.vendor, table):
+                    cur.execute(sql)

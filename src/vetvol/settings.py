@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "vetvol.regions",
     "vetvol.accounts",
     "vetvol.registry",
+    "vetvol.activities",
     "vetvol.portal",
     "vetvol.demo",
 ]

@@ -1,9 +1,12 @@
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from vetvol.accounts.views import home
 from vetvol.api import api
 
 urlpatterns = [
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", home, name="home"),
     path("accounts/", include("vetvol.accounts.urls")),
     path("regions/", include("vetvol.regions.urls")),

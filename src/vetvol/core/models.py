@@ -103,3 +103,22 @@ class Sequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a request carrying this client-generated key, replayed for retries (phones lose
+    signal and resend). The same key with a different body is refused with 409."""
+
+    key = models.CharField(max_length=80)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=40)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="core_idempotency_unique")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,25 @@
+"""Activities state changes, split by sub-domain; import from here."""
+
+from vetvol.activities.actions.attendance import check_in, check_out, close_forgotten, rotating_code
+from vetvol.activities.actions.hours import approve_hours, backfill_hours, correct_hours, enter_hours
+from vetvol.activities.actions.projects import add_insurance, cancel_activity, create_activity, create_project
+from vetvol.activities.actions.signups import cancel_signup, decide_signup, mark_no_show, sign_up
+
+__all__ = [
+    "add_insurance",
+    "approve_hours",
+    "backfill_hours",
+    "cancel_activity",
+    "cancel_signup",
+    "check_in",
+    "check_out",
+    "close_forgotten",
+    "correct_hours",
+    "create_activity",
+    "create_project",
+    "decide_signup",
+    "enter_hours",
+    "mark_no_show",
+    "rotating_code",
+    "sign_up",
+]

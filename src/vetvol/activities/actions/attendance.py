@@ -1,0 +1,241 @@
+"""Check-in and check-out, three ways: the organiser scans the volunteer's e-card, the volunteer scans the
+activity's rotating code, or the phone's position inside the activity's geofence."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import time
+from datetime import datetime
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from vetvol.activities.actions.hours import record_attendance_hours
+from vetvol.activities.models import (
+    Activity,
+    ActivityStatus,
+    Attendance,
+    CheckMethod,
+    FencePolicy,
+    InsurancePolicy,
+    SignUp,
+    SignUpStatus,
+)
+from vetvol.core import audit, events
+from vetvol.core.scoping import Action
+from vetvol.registry.models import Volunteer
+
+CODE_WINDOW_S = 30
+ECARD_MAX_AGE_S = 180
+EARLY_CHECKIN_MINUTES = 60
+
+
+def rotating_code(activity: Activity, at: float | None = None) -> str:
+    """The activity's check-in code for the current 30-second window (a QR on the organiser's screen)."""
+    window = int((at if at is not None else time.time()) // CODE_WINDOW_S)
+    digest = hmac.new(
+        activity.qr_secret.encode(), f"{activity.pk}:{window}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"{activity.pk}-{digest[:10]}"
+
+
+def _code_is_current(activity: Activity, code: str) -> bool:
+    now = time.time()
+    return any(hmac.compare_digest(code, rotating_code(activity, now - k * CODE_WINDOW_S)) for k in (0, 1))
+
+
+def ecard_token(volunteer: Volunteer) -> str:
+    """What the volunteer's e-card QR holds: their number, signed and short-lived (a screenshot expires)."""
+    return signing.dumps({"n": volunteer.number}, salt="vetvol.ecard", compress=True)
+
+
+def volunteer_from_ecard(token: str) -> Volunteer:
+    try:
+        data = signing.loads(token, salt="vetvol.ecard", max_age=ECARD_MAX_AGE_S)
+    except signing.SignatureExpired as exc:
+        raise ValidationError({"token": ["电子证二维码已过期，请志愿者刷新后再扫"]}) from exc
+    except signing.BadSignature as exc:
+        raise ValidationError({"token": ["不是有效的志愿者电子证"]}) from exc
+    volunteer = Volunteer.objects.filter(number=data.get("n")).first()
+    if volunteer is None:
+        raise ValidationError({"token": ["不是有效的志愿者电子证"]})
+    return volunteer
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    r = 6371008.8
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def _is_organiser(actor: Any, activity: Activity) -> bool:
+    return (
+        activity.project.__class__.objects.restrict(actor, Action.CHANGE)
+        .filter(pk=activity.project_id)
+        .exists()
+    )
+
+
+def _insured(volunteer: Volunteer, activity: Activity) -> bool:
+    day = timezone.localtime(activity.starts_at).date()
+    return InsurancePolicy.objects.filter(
+        volunteer=volunteer, valid_from__lte=day, valid_until__gte=day
+    ).exists()
+
+
+def check_in(
+    actor: Any,
+    activity: Activity,
+    *,
+    method: str,
+    volunteer: Volunteer | None = None,
+    ecard: str = "",
+    code: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+    at: datetime | None = None,
+) -> Attendance:
+    """Record a check-in. `organiser_scan`: the actor organises and `ecard` names the volunteer;
+    `volunteer_scan`: the actor is the volunteer and `code` is the activity's current code; `gps`: the actor
+    is the volunteer and (lat, lng) lies inside the geofence (outside: refused or flagged, per activity)."""
+    at = at or timezone.now()
+    if method == CheckMethod.ORGANISER_SCAN:
+        if not _is_organiser(actor, activity):
+            raise PermissionDenied("not an organiser")
+        volunteer = volunteer_from_ecard(ecard)
+    else:
+        volunteer = Volunteer.objects.filter(user_id=actor.pk).first() if actor.is_authenticated else None
+        if volunteer is None:
+            raise PermissionDenied("no volunteer record")
+    errors: dict[str, list[str]] = {}
+    if activity.status == ActivityStatus.CANCELLED:
+        errors["activity"] = ["活动已取消"]
+    elif not (
+        activity.starts_at.timestamp() - EARLY_CHECKIN_MINUTES * 60
+        <= at.timestamp()
+        <= activity.ends_at.timestamp()
+    ):
+        errors["activity"] = [f"只能在活动开始前 {EARLY_CHECKIN_MINUTES} 分钟到活动结束之间签到"]
+    signup = SignUp.objects.filter(
+        activity=activity, volunteer=volunteer, status=SignUpStatus.CONFIRMED
+    ).first()
+    if signup is None:
+        errors.setdefault("volunteer", []).append("该志愿者未被录取参加本活动")
+    if activity.is_risky and not _insured(volunteer, activity):
+        errors.setdefault("volunteer", []).append("本活动有风险，须有当天有效的意外保险才能签到")
+    outside, dist = False, None
+    if method == CheckMethod.VOLUNTEER_SCAN and not _code_is_current(activity, code.strip()):
+        errors["code"] = ["签到码无效或已过期，请扫描现场最新的签到码"]
+    if method == CheckMethod.GPS:
+        if lat is None or lng is None or activity.lat is None or activity.lng is None:
+            errors["position"] = ["无法获取位置，请打开手机定位后重试，或请组织者扫码签到"]
+        else:
+            dist = distance_m(lat, lng, activity.lat, activity.lng)
+            outside = dist > activity.geofence_m
+            if outside and activity.fence_policy == FencePolicy.REFUSE:
+                errors["position"] = [
+                    f"您距离活动地点约 {round(dist)} 米，超出 {activity.geofence_m} 米签到范围"
+                ]
+    if method not in (CheckMethod.ORGANISER_SCAN, CheckMethod.VOLUNTEER_SCAN, CheckMethod.GPS):
+        errors["method"] = ["未知签到方式"]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            attendance = Attendance.objects.create(
+                activity=activity,
+                volunteer=volunteer,
+                signup=signup,
+                checked_in_at=at,
+                in_method=method,
+                in_lat=lat,
+                in_lng=lng,
+                in_distance_m=round(dist) if dist is not None else None,
+                outside_fence=outside,
+                needs_review=outside,
+                recorded_by=actor,
+            )
+            audit.record(
+                "activities.check_in",
+                actor=actor,
+                obj=activity,
+                detail={"volunteer": volunteer.number, "method": method, "outside": outside},
+            )
+            events.emit(
+                "activities.checked_in",
+                activity_id=activity.pk,
+                volunteer_id=volunteer.pk,
+                region_code=activity.region_code,
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"volunteer": ["已经签到过了"]}) from exc
+    return attendance
+
+
+def check_out(actor: Any, attendance: Attendance, *, method: str, at: datetime | None = None) -> Attendance:
+    """Record the check-out and the hours it earns (by the volunteer, or an organiser for them)."""
+    activity = attendance.activity
+    own = attendance.volunteer.user_id == getattr(actor, "pk", None)
+    if not own and not _is_organiser(actor, activity):
+        raise PermissionDenied("not this volunteer's organiser")
+    at = at or timezone.now()
+    if at < attendance.checked_in_at:
+        raise ValidationError({"at": ["签退时间不能早于签到时间"]})
+    with transaction.atomic():
+        changed = Attendance.objects.filter(pk=attendance.pk, checked_out_at__isnull=True).update(
+            checked_out_at=at, out_method=method
+        )
+        if changed != 1:
+            raise ValidationError({"attendance": ["已经签退过了"]})
+        attendance.checked_out_at, attendance.out_method = at, method
+        record = record_attendance_hours(attendance, actor)
+        audit.record(
+            "activities.check_out",
+            actor=actor,
+            obj=activity,
+            detail={"volunteer_id": attendance.volunteer_id, "minutes": record.minutes if record else 0},
+        )
+        events.emit(
+            "activities.checked_out",
+            activity_id=activity.pk,
+            volunteer_id=attendance.volunteer_id,
+            region_code=activity.region_code,
+        )
+    return attendance
+
+
+def close_forgotten(activity: Activity, now: datetime | None = None) -> int:
+    """Close attendances still open after the activity ended: checked out at the end, flagged for review,
+    their hours waiting for the organiser rather than credited."""
+    now = now or timezone.now()
+    if now < activity.ends_at:
+        return 0
+    closed = 0
+    for attendance in Attendance.objects.filter(
+        activity=activity, checked_out_at__isnull=True
+    ).select_related("volunteer"):
+        with transaction.atomic():
+            changed = Attendance.objects.filter(pk=attendance.pk, checked_out_at__isnull=True).update(
+                checked_out_at=activity.ends_at, out_method=CheckMethod.AUTO_CLOSE, needs_review=True
+            )
+            if changed != 1:
+                continue
+            attendance.checked_out_at, attendance.out_method, attendance.needs_review = (
+                activity.ends_at,
+                CheckMethod.AUTO_CLOSE,
+                True,
+            )
+            record_attendance_hours(attendance, None)
+            audit.record(
+                "activities.auto_close", obj=activity, detail={"volunteer_id": attendance.volunteer_id}
+            )
+            closed += 1
+    return closed

@@ -1,0 +1,34 @@
+"""Activities models, split by sub-domain."""
+
+from vetvol.activities.models.hours import ApprovalLevel, HourApproval, HourRecord, HourSource
+from vetvol.activities.models.projects import (
+    Activity,
+    ActivityStatus,
+    Approval,
+    FencePolicy,
+    InsurancePolicy,
+    Project,
+    ProjectStatus,
+    ServiceDomain,
+)
+from vetvol.activities.models.signups import ACTIVE_SIGNUP, Attendance, CheckMethod, SignUp, SignUpStatus
+
+__all__ = [
+    "ACTIVE_SIGNUP",
+    "Activity",
+    "ActivityStatus",
+    "Approval",
+    "ApprovalLevel",
+    "Attendance",
+    "CheckMethod",
+    "FencePolicy",
+    "HourApproval",
+    "HourRecord",
+    "HourSource",
+    "InsurancePolicy",
+    "Project",
+    "ProjectStatus",
+    "ServiceDomain",
+    "SignUp",
+    "SignUpStatus",
+]

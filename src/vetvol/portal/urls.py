@@ -1,0 +1,13 @@
+from django.urls import path, re_path
+
+from vetvol.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.index, name="index"),
+    # Any segment reaches the views, so malformed codes and ids get the same 404 page as missing ones.
+    re_path(r"^regions/(?P<code>[^/]{1,40})/$", views.region, name="region"),
+    re_path(r"^teams/(?P<team_id>[^/]{1,40})/$", views.team, name="team"),
+    # Brands are free text (a "/" included); the view checks them.
+    re_path(r"^brands/(?P<brand>.+)/$", views.brand, name="brand"),
+]

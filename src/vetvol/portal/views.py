@@ -1,0 +1,136 @@
+"""Public pages: no login, nothing personal, cacheable by shared caches for five minutes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from vetvol.portal import queries
+from vetvol.registry.models import Team
+
+PUBLIC_MAX_AGE = 300  # seconds
+
+
+def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET/HEAD only; a successful page says `Cache-Control: public, max-age=300`.
+
+    The page is the same for everyone, but a staff member's request may come back with a refreshed session
+    cookie (idle timeout), and a shared cache must never hand that cookie to others: requests carrying a
+    session cookie get `private` instead. The language comes from the language cookie only (never from
+    Accept-Language), so `Vary: Cookie` covers it.
+    """
+
+    @require_safe
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200:
+            if settings.SESSION_COOKIE_NAME in request.COOKIES:
+                patch_cache_control(response, private=True, max_age=PUBLIC_MAX_AGE)
+            else:
+                patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        patch_vary_headers(response, ["Cookie"])
+        return response
+
+    return wrapper
+
+
+class PageForm(forms.Form):
+    page = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        error_messages={
+            "invalid": _("页码应为正整数。"),
+            "min_value": _("页码应为正整数。"),
+            "max_value": _("页码太大。"),
+        },
+    )
+
+
+class TeamFilterForm(PageForm):
+    """Filters of a region's team list. Choices only: a value outside them is refused, never searched."""
+
+    brand = forms.ChoiceField(
+        label=_("品牌"),
+        required=False,
+        error_messages={"invalid_choice": _("本地区没有这个品牌的队伍，请从列表中选择。")},
+    )
+    specialty = forms.ChoiceField(
+        label=_("类型"),
+        required=False,
+        choices=[("", _("全部类型")), *queries.PUBLIC_SPECIALTIES],
+        error_messages={"invalid_choice": _("没有这个队伍类型，请从列表中选择。")},
+    )
+
+    def __init__(self, data: Any, brands: list[str]) -> None:
+        super().__init__(data)
+        field = self.fields["brand"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("全部品牌")), *((b, b) for b in brands)]
+
+
+def _page(teams: QuerySet[Team], number: int | None) -> Page:
+    """One page of 50 teams in tree order, with their current member counts: two queries."""
+    paginator = Paginator(queries.with_member_counts(teams).order_by("path"), queries.PAGE_SIZE)
+    page = paginator.get_page(number or 1)
+    page.object_list = list(page.object_list)
+    return page
+
+
+def _errors(form: forms.Form) -> list[str]:
+    return [str(message) for errors in form.errors.values() for message in errors]
+
+
+@public_page
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/index.html", {"overview": queries.overview()})
+
+
+@public_page
+def region(request: HttpRequest, code: str) -> HttpResponse:
+    node = queries.get_public_region(code)
+    form = TeamFilterForm(request.GET, brands=queries.brands_in(node))
+    valid = form.is_valid()
+    data = form.cleaned_data  # the valid fields only: a bad filter is reported and ignored
+    brand, specialty = data.get("brand") or "", data.get("specialty") or ""
+    teams = queries.region_teams(node, brand=brand, specialty=specialty)
+    context = {
+        "overview": queries.region_overview(node, teams),
+        "form": form,
+        "errors": _errors(form),
+        "brand": brand,
+        "specialty": specialty,
+        "page": _page(teams, data.get("page")),
+    }
+    return render(request, "portal/region.html", context, status=200 if valid else 400)
+
+
+@public_page
+def brand(request: HttpRequest, brand: str) -> HttpResponse:
+    overview = queries.brand_overview(brand)
+    form = PageForm(request.GET)
+    valid = form.is_valid()
+    context = {
+        "overview": overview,
+        "errors": _errors(form),
+        "page": _page(queries.brand_teams(overview.brand), form.cleaned_data.get("page")),
+    }
+    return render(request, "portal/brand.html", context, status=200 if valid else 400)
+
+
+@public_page
+def team(request: HttpRequest, team_id: str) -> HttpResponse:
+    page = queries.team_page(queries.get_public_team(team_id))
+    return render(request, "portal/team.html", {"tp": page, "team": page.team})
