@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("vetvol.accounts.urls")),
     path("regions/", include("vetvol.regions.urls")),
     path("registry/", include("vetvol.registry.urls")),
+    path("activities/", include("vetvol.activities.urls")),
     path("core/", include("vetvol.core.urls")),
     path("public/", include("vetvol.portal.urls")),
     path("api/", api.urls),
