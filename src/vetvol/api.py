@@ -17,6 +17,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from vetvol.accounts.actions import user_for_token
+from vetvol.core.idempotency import KeyReused as KeyReusedConflict
 
 
 class TokenAuth(HttpBearer):
@@ -80,17 +81,24 @@ def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return _error(request, 403, gettext("无权进行此操作"))
 
 
+@api.exception_handler(KeyReusedConflict)
+def _conflict(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 409, "该 Idempotency-Key 已用于另一个不同的请求")
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return _error(request, 401, gettext("请先登录或提供有效的 API 令牌"))
 
 
 def register_routers() -> None:
+    from vetvol.activities.api import router as activities_router
     from vetvol.regions.api import router as regions_router
     from vetvol.registry.api import router as registry_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/activities", activities_router)
 
 
 register_routers()

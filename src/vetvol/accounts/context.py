@@ -17,6 +17,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[tuple[str, str]] = []
     if user is not None and user.is_authenticated:
         items.append((gettext("首页"), reverse("home")))
+        items.append((gettext("志愿服务活动"), reverse("activities:list")))
+        items.append((gettext("我的志愿服务"), reverse("activities:me")))
         if user.is_superuser or user.region_prefixes(Action.VIEW):
             items.append((gettext("行政区划"), reverse("regions:browser")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_PEOPLE):

@@ -1,4 +1,335 @@
-"""Activity pages: the volunteer's phone pages (my activities, e-card, hours, stars, certificates), recruitment
-listings and sign-up, and the organiser's check-in screen."""
+"""Activity pages: recruitment listing and sign-up, the organiser's screens (projects, shifts, sign-ups,
+check-in codes), and the volunteer's phone pages (my activities, e-card, check-in/out, hours)."""
 
 from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from vetvol.activities import actions, queries
+from vetvol.activities.actions.attendance import ecard_token
+from vetvol.activities.actions.signups import eligibility_problems
+from vetvol.activities.forms import ActivityForm, ProjectForm
+from vetvol.activities.models import Activity, Project, SignUp
+from vetvol.core import idempotency
+from vetvol.core.scoping import Action, get_for_user
+from vetvol.regions.queries import get_region_for_user
+
+
+def _errors(exc: ValidationError) -> str:
+    return "；".join(m for ms in exc.message_dict.values() for m in ms)
+
+
+def _is_organiser(user: Any, activity: Activity) -> bool:
+    return Project.objects.restrict(user, Action.CHANGE).filter(pk=activity.project_id).exists()
+
+
+def _qr(text: str, scale: int = 6) -> str:
+    return segno.make(text, error="m").svg_data_uri(scale=scale, border=2)
+
+
+@login_required
+def activity_list(request: HttpRequest) -> HttpResponse:
+    """Activities recruiting now, and (for staff) the projects they run."""
+    page = Paginator(queries.open_activities(), 30).get_page(request.GET.get("page"))
+    projects = Project.objects.restrict(request.user, Action.CHANGE).order_by("-created_at")[:20]
+    return render(request, "activities/list.html", {"page": page, "projects": projects})
+
+
+@login_required
+def project_create(request: HttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None)
+    code = request.POST.get("region") or request.GET.get("region", "")
+    if request.method == "POST" and form.is_valid():
+        try:
+            region = get_region_for_user(request.user, code, Action.CHANGE)
+            centre = getattr(region, "service_centre", None)
+            project = actions.create_project(
+                request.user, region=region, owner_centre=centre, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        except (PermissionDenied, Http404):
+            messages.error(request, "您无权在该区划发布项目，或区划代码有误")
+        else:
+            return redirect("activities:project_detail", pk=project.pk)
+    return render(
+        request,
+        "activities/project_form.html",
+        {"form": form, "region": code},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_user(Project.objects.all(), request.user, Action.VIEW, pk=pk)
+    form = ActivityForm(request.POST or None)
+    can_change = Project.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists()
+    if request.method == "POST" and can_change and form.is_valid():
+        data = dict(form.cleaned_data)
+        skills = [s.code for s in data.pop("skills")]
+        certs = [c.code for c in data.pop("certificates")]
+        try:
+            activity = actions.create_activity(
+                request.user, project, skills=skills, certificates=certs, **data
+            )
+        except ValidationError as exc:
+            for field, errs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        else:
+            messages.success(request, f"已发布活动“{activity.title}”")
+            return redirect("activities:detail", pk=activity.pk)
+    context = {
+        "project": project,
+        "form": form,
+        "can_change": can_change,
+        "activities": project.activities.order_by("-starts_at")[:50],
+    }
+    return render(request, "activities/project_detail.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = Activity.objects.select_related("project").filter(pk=pk).first()
+    if activity is None:
+        raise Http404
+    volunteer = queries.volunteer_of(request.user)
+    organiser = _is_organiser(request.user, activity)
+    if (
+        not organiser
+        and volunteer is None
+        and not activity.project.__class__.objects.restrict(request.user, Action.VIEW)
+        .filter(pk=activity.project_id)
+        .exists()
+    ):
+        raise Http404
+    mine = (
+        SignUp.objects.filter(activity=activity, volunteer=volunteer).order_by("-created_at").first()
+        if volunteer
+        else None
+    )
+    context: dict[str, Any] = {
+        "activity": activity,
+        "volunteer": volunteer,
+        "signup": mine,
+        "attendance": queries.my_attendance(volunteer, activity) if volunteer else None,
+        "problems": eligibility_problems(activity, volunteer) if volunteer and not mine else [],
+        "organiser": organiser,
+        "form_key": uuid.uuid4().hex,
+        "now": timezone.now(),
+    }
+    if organiser:
+        context["signups"] = activity.signups.select_related("volunteer").order_by("status", "created_at")
+    return render(request, "activities/detail.html", context)
+
+
+@login_required
+def checkin_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rotating check-in QR for the organiser's screen; htmx refreshes it every 10 seconds."""
+    activity = Activity.objects.select_related("project").filter(pk=pk).first()
+    if activity is None or not _is_organiser(request.user, activity):
+        raise Http404
+    url = (
+        request.build_absolute_uri(reverse("activities:scan", args=[activity.pk]))
+        + f"?code={actions.rotating_code(activity)}"
+    )
+    return render(
+        request, "activities/_checkin_code.html", {"activity": activity, "qr": _qr(url, 8), "url": url}
+    )
+
+
+@login_required
+@require_POST
+def sign_up(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = Activity.objects.select_related("project").filter(pk=pk).first()
+    volunteer = queries.volunteer_of(request.user)
+    if activity is None or volunteer is None:
+        raise Http404
+    if request.POST.get("risk_ack") != "1":
+        messages.error(request, "请先阅读并确认风险提示")
+        return redirect("activities:detail", pk=pk)
+    try:
+        signup = actions.sign_up(request.user, activity, volunteer)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(
+            request,
+            {
+                "confirmed": "报名成功，您已被录取",
+                "waitlisted": "名额已满，您已进入候补名单",
+                "pending": "报名成功，等待组织者审核",
+            }[signup.status],
+        )
+    return redirect("activities:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    volunteer = queries.volunteer_of(request.user)
+    signup = (
+        SignUp.objects.filter(pk=pk, volunteer=volunteer).select_related("activity").first()
+        if volunteer
+        else None
+    )
+    if signup is None:
+        raise Http404
+    try:
+        actions.cancel_signup(request.user, signup, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "已取消报名")
+    return redirect("activities:detail", pk=signup.activity_id)
+
+
+def _idempotent_form(request: HttpRequest, scope: str, body: dict, handler: Any) -> None:
+    """Run a form post once per form key: a resubmitted form (double tap, signal lost) changes nothing."""
+    try:
+        idempotency.run(request.user, scope, request.POST.get("form_key", ""), body, handler)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    except (idempotency.BadKey, idempotency.KeyReused):
+        messages.error(request, "页面已过期，请刷新后重试")
+
+
+@login_required
+def scan(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where the activity's QR code leads: the volunteer confirms and is checked in with that code."""
+    activity = Activity.objects.select_related("project").filter(pk=pk).first()
+    if activity is None:
+        raise Http404
+    code = request.POST.get("code") or request.GET.get("code", "")
+    if request.method == "POST":
+
+        def handler() -> tuple[int, dict]:
+            actions.check_in(request.user, activity, method="volunteer_scan", code=code)
+            messages.success(request, "签到成功")
+            return 201, {}
+
+        _idempotent_form(request, f"check_in:{activity.pk}", {"code": code}, handler)
+        return redirect("activities:detail", pk=pk)
+    return render(
+        request,
+        "activities/scan.html",
+        {"activity": activity, "code": code[:40], "form_key": uuid.uuid4().hex},
+    )
+
+
+@login_required
+@require_POST
+def gps_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """Self check-in or check-out from the phone's position (sent by the page's script)."""
+    activity = Activity.objects.select_related("project").filter(pk=pk).first()
+    volunteer = queries.volunteer_of(request.user)
+    if activity is None or volunteer is None:
+        raise Http404
+    what = request.POST.get("what", "in")
+    try:
+        lat, lng = float(request.POST.get("lat", "")), float(request.POST.get("lng", ""))
+    except ValueError:
+        lat = lng = None  # type: ignore[assignment]
+
+    def handler() -> tuple[int, dict]:
+        if what == "out":
+            attendance = queries.my_attendance(volunteer, activity)
+            if attendance is None:
+                raise ValidationError({"activity": ["还没有签到，不能签退"]})
+            actions.check_out(request.user, attendance, method="gps")
+            messages.success(request, "签退成功，服务时长已记录")
+        else:
+            actions.check_in(request.user, activity, method="gps", lat=lat, lng=lng)
+            messages.success(request, "签到成功")
+        return 201, {}
+
+    _idempotent_form(request, f"check_{what}:{activity.pk}", {"lat": lat, "lng": lng}, handler)
+    return redirect("activities:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def organiser_scan(request: HttpRequest, pk: int) -> HttpResponse:
+    """The organiser's scanner (camera or a handheld scanner typing into the field) reads an e-card."""
+    activity = Activity.objects.select_related("project").filter(pk=pk).first()
+    if activity is None or not _is_organiser(request.user, activity):
+        raise Http404
+    token = request.POST.get("ecard", "").strip()
+
+    def handler() -> tuple[int, dict]:
+        attendance = actions.check_in(request.user, activity, method="organiser_scan", ecard=token)
+        messages.success(request, f"{attendance.volunteer.name} 签到成功")
+        return 201, {}
+
+    _idempotent_form(request, f"scan:{activity.pk}", {"ecard": token}, handler)
+    return redirect("activities:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    signup = SignUp.objects.select_related("activity", "activity__project").filter(pk=pk).first()
+    if signup is None or not _is_organiser(request.user, signup.activity):
+        raise Http404
+    try:
+        what = request.POST.get("what")
+        if what == "no_show":
+            actions.mark_no_show(request.user, signup)
+        else:
+            actions.decide_signup(request.user, signup, what == "approve")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("activities:detail", pk=signup.activity_id)
+
+
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    """The volunteer's own page on the phone: e-card, upcoming activities, waiting list, hours."""
+    volunteer = queries.volunteer_of(request.user)
+    if volunteer is None:
+        return render(request, "activities/me.html", {"volunteer": None})
+    signups = list(queries.my_signups(volunteer)[:50])
+    now = timezone.now()
+    hours = list(queries.my_hours(volunteer)[:100])
+    context = {
+        "volunteer": volunteer,
+        "upcoming": [
+            s
+            for s in signups
+            if s.activity.ends_at >= now and s.status in ("confirmed", "pending", "waitlisted")
+        ],
+        "past": [
+            s
+            for s in signups
+            if s.activity.ends_at < now or s.status not in ("confirmed", "pending", "waitlisted")
+        ],
+        "hours": hours,
+        "counted_hours": queries.hours_label(queries.effective_minutes(volunteer)),
+        "ecard_qr": _qr(ecard_token(volunteer), 7),
+    }
+    return render(request, "activities/me.html", context)
+
+
+@login_required
+def ecard(request: HttpRequest) -> HttpResponse:
+    """The e-card QR alone (refreshed by htmx, since a token lives three minutes)."""
+    volunteer = queries.volunteer_of(request.user)
+    if volunteer is None:
+        raise Http404
+    return render(
+        request,
+        "activities/_ecard.html",
+        {"volunteer": volunteer, "ecard_qr": _qr(ecard_token(volunteer), 7)},
+    )

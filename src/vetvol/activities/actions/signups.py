@@ -184,10 +184,8 @@ def decide_signup(actor: Any, signup: SignUp, approve: bool, note: str = "") -> 
 def mark_no_show(actor: Any, signup: SignUp) -> SignUp:
     """After the start, the organiser marks a confirmed volunteer who did not come (Art. 22)."""
     require_object(actor, Action.CHANGE, signup.activity.project, what="activities.signup.no_show")
-    if (
-        signup.status != SignUpStatus.CONFIRMED
-        or (hasattr(signup, "attendance")
-        and signup.attendance is not None)
+    if signup.status != SignUpStatus.CONFIRMED or (
+        hasattr(signup, "attendance") and signup.attendance is not None
     ):
         raise ValidationError({"signup": ["只能对已录取且未签到的志愿者标记缺席"]})
     if timezone.now() < signup.activity.starts_at:

@@ -15,8 +15,13 @@ def project(people):
 
     centre = region_actions.create_service_centre(people.root, Region.objects.get(code="440304"))
     return actions.create_project(
-        people.futian_admin, region=Region.objects.get(code="440304"), owner_centre=centre, name="春运志愿服务",
-        domain="spring_travel", description="福田站春运旅客引导", risk_statement="人流密集，注意踩踏风险",
+        people.futian_admin,
+        region=Region.objects.get(code="440304"),
+        owner_centre=centre,
+        name="春运志愿服务",
+        domain="spring_travel",
+        description="福田站春运旅客引导",
+        risk_statement="人流密集，注意踩踏风险",
     )
 
 
@@ -26,8 +31,15 @@ def make_activity(people, project):
         now = timezone.now()
         start = now + starts_in
         defaults = dict(
-            title="福田站旅客引导", starts_at=start, ends_at=start + timedelta(hours=hours), place_name="福田站",
-            lat=22.5366, lng=114.0507, geofence_m=300, capacity=capacity, signup_opens_at=now - timedelta(days=1),
+            title="福田站旅客引导",
+            starts_at=start,
+            ends_at=start + timedelta(hours=hours),
+            place_name="福田站",
+            lat=22.5366,
+            lng=114.0507,
+            geofence_m=300,
+            capacity=capacity,
+            signup_opens_at=now - timedelta(days=1),
             signup_closes_at=min(start, start + timedelta(hours=hours) - timedelta(minutes=1)),
         )
         defaults.update(fields)

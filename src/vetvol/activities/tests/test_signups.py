@@ -16,7 +16,11 @@ from vetvol.registry import actions as registry_actions
 def test_seats_then_waiting_list_then_promotion(people, make_activity, volunteer_with_login):
     activity = make_activity(capacity=2)
     a, b, c = (volunteer_with_login(i) for i in (1, 2, 3))
-    assert [actions.sign_up(v.user, activity, v).status for v in (a, b, c)] == ["confirmed", "confirmed", "waitlisted"]
+    assert [actions.sign_up(v.user, activity, v).status for v in (a, b, c)] == [
+        "confirmed",
+        "confirmed",
+        "waitlisted",
+    ]
     actions.cancel_signup(a.user, SignUp.objects.get(volunteer=a))
     assert SignUp.objects.get(volunteer=c).status == "confirmed"
     assert Activity.objects.get(pk=activity.pk).seats_taken == 2
@@ -37,18 +41,23 @@ def test_eligibility_skills_certificates_age(people, make_activity, volunteer_wi
     with pytest.raises(ValidationError) as err:
         actions.sign_up(v.user, activity, v)
     assert err.value.message_dict["volunteer"] == [
-        "本活动要求年龄不超过 60 周岁", "需要技能：急救", "需要活动当天有效的证书：红十字救护员证",
+        "本活动要求年龄不超过 60 周岁",
+        "需要技能：急救",
+        "需要活动当天有效的证书：红十字救护员证",
     ]
 
 
 def test_certificate_must_be_valid_on_the_day(people, make_activity, volunteer_with_login):
     activity = make_activity(certificates=["first_aider"])
     v = volunteer_with_login(6)
-    registry_actions.add_certificate(people.root, v, "first_aider", issuer="红十字会", valid_until=date.today())
+    registry_actions.add_certificate(
+        people.root, v, "first_aider", issuer="红十字会", valid_until=date.today()
+    )
     with pytest.raises(ValidationError):
         actions.sign_up(v.user, activity, v)  # the activity is tomorrow
-    registry_actions.add_certificate(people.root, v, "first_aider", issuer="红十字会",
-                                     valid_until=date.today() + timedelta(days=365))
+    registry_actions.add_certificate(
+        people.root, v, "first_aider", issuer="红十字会", valid_until=date.today() + timedelta(days=365)
+    )
     assert actions.sign_up(v.user, activity, v).status == "confirmed"
 
 
@@ -81,7 +90,9 @@ def test_leader_approval_flow(people, make_activity, volunteer_with_login):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_signups_for_the_last_seats_admit_exactly_the_capacity(people, make_activity, volunteer_with_login):
+def test_concurrent_signups_for_the_last_seats_admit_exactly_the_capacity(
+    people, make_activity, volunteer_with_login
+):
     if connection.vendor != "postgresql":
         pytest.skip("real concurrency needs PostgreSQL; SQLite serialises writers by design")
     activity = make_activity(capacity=3)
@@ -93,7 +104,7 @@ def test_concurrent_signups_for_the_last_seats_admit_exactly_the_capacity(people
         try:
             barrier.wait()
             actions.sign_up(v.user, Activity.objects.get(pk=activity.pk), v)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             errors.append(exc)
         finally:
             close_old_connections()
@@ -112,7 +123,9 @@ def test_concurrent_signups_for_the_last_seats_admit_exactly_the_capacity(people
 
 def test_signup_window_is_enforced(make_activity, volunteer_with_login):
     now = timezone.now()
-    activity = make_activity(signup_opens_at=now + timedelta(hours=1), signup_closes_at=now + timedelta(hours=2))
+    activity = make_activity(
+        signup_opens_at=now + timedelta(hours=1), signup_closes_at=now + timedelta(hours=2)
+    )
     v = volunteer_with_login(12)
     with pytest.raises(ValidationError) as err:
         actions.sign_up(v.user, activity, v)
