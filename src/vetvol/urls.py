@@ -4,10 +4,12 @@ from django.views.generic import RedirectView
 
 from vetvol.accounts.views import home
 from vetvol.api import api
+from vetvol.core.views import healthz
 
 urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/", include("vetvol.accounts.urls")),
     path("regions/", include("vetvol.regions.urls")),
     path("registry/", include("vetvol.registry.urls")),

@@ -6,6 +6,7 @@ app_name = "activities"
 urlpatterns = [
     path("", views.activity_list, name="list"),
     path("me/", views.me, name="me"),
+    path("anomalies/", views.anomalies, name="anomalies"),
     path("me/ecard/", views.ecard, name="ecard"),
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),

@@ -333,3 +333,17 @@ def ecard(request: HttpRequest) -> HttpResponse:
         "activities/_ecard.html",
         {"volunteer": volunteer, "ecard_qr": _qr(ecard_token(volunteer), 7)},
     )
+
+
+@login_required
+def anomalies(request: HttpRequest) -> HttpResponse:
+    """The hours anomaly report for reviewers (staff who may change, and auditors)."""
+    from vetvol.activities import anomalies as anomaly_report
+    from vetvol.core.scoping import allowed_prefixes
+
+    if (
+        allowed_prefixes(request.user, Action.CHANGE) == []
+        and allowed_prefixes(request.user, Action.VIEW_AUDIT) == []
+    ):
+        raise PermissionDenied("anomaly report")
+    return render(request, "activities/anomalies.html", {"report": anomaly_report.report(request.user)})

@@ -39,3 +39,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if request.GET.get("verify") == "1":
         context["verify"] = audit.verify()
     return render(request, "core/audit_log.html", context)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness and database readiness for load balancers (and the trivial endpoint of load benchmarks)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
