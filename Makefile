@@ -49,8 +49,8 @@ test: install
 	fi
 
 lint:
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts conftest.py
+	$(BIN)/ruff format --check src tests bench scripts conftest.py
 	$(BIN)/mypy src
 
 check:
