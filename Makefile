@@ -30,6 +30,7 @@ install: $(VENV)/.installed static
 
 # The demo: SQLite under var/, Guangdong's tree, demo accounts, then the server.
 demo: install
+	scripts/check_system_deps.sh
 	@mkdir -p var
 	$(VETVOL) migrate --verbosity 0
 	$(VETVOL) load_regions
@@ -58,6 +59,7 @@ check:
 	VETVOL_VAR_DIR=$$(mktemp -d) $(VETVOL) makemigrations --check --dry-run
 	VETVOL_ENV=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 		VETVOL_DATA_KEY=$$(head -c 32 /dev/urandom | base64) VETVOL_LOOKUP_KEY=check-lookup-key \
+		VETVOL_SIGNING_KEY=$$(head -c 32 /dev/urandom | base64) \
 		ALLOWED_HOSTS=vetvol.example.org $(VETVOL) check --deploy --fail-level WARNING
 
 pytest:

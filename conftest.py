@@ -108,13 +108,15 @@ def make_volunteer(regions, root):
 
 @pytest.fixture(scope="session")
 def _append_only_tables(django_db_setup, django_db_blocker):
-    """Tables carrying vetvol.core.append_only's triggers, found once after the test database is migrated."""
+    """Tables carrying the append-only triggers, found once after the test database is migrated."""
     from django.db import connection
 
     with django_db_blocker.unblock(), connection.cursor() as cur:
         if connection.vendor != "sqlite":
             return []
-        cur.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name = tbl_name || '_no_delete'")
+        cur.execute(
+            "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name = tbl_name || '_no_delete'"
+        )
         return sorted(row[0] for row in cur.fetchall())
 
 

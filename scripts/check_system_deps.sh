@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# System packages the test suite needs: Chromium (browser tests), Noto CJK fonts (Chinese in PDFs and
-# screenshots), poppler-utils (reading PDFs back). Installed with apt-get when missing and running as root;
+# System packages vetvol needs: Chromium (browser tests), Noto CJK fonts (Chinese in PDFs and screenshots),
+# poppler-utils (reading PDFs back in tests), Pango (WeasyPrint renders certificates through it). Installed with apt-get when missing and running as root;
 # otherwise stop at once with the exact command to run. Never a silent skip.
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+# WeasyPrint (certificates) renders through Pango.
+ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so" || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing system packages: ${missing[*]}"

@@ -93,12 +93,14 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 def register_routers() -> None:
     from vetvol.activities.api import router as activities_router
+    from vetvol.dispatch.api import router as dispatch_router
     from vetvol.regions.api import router as regions_router
     from vetvol.registry.api import router as registry_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/registry", registry_router)
     api.add_router("/activities", activities_router)
+    api.add_router("/dispatch", dispatch_router)
 
 
 register_routers()

@@ -1,7 +1,8 @@
 """One settings module, driven by environment variables.
 
 Defaults give a working SQLite demo on a fresh machine. Production sets VETVOL_ENV=production and must
-provide its secrets (SECRET_KEY, VETVOL_DATA_KEY, VETVOL_LOOKUP_KEY) or start-up fails loudly.
+provide its secrets (SECRET_KEY, VETVOL_DATA_KEY, VETVOL_LOOKUP_KEY, VETVOL_SIGNING_KEY) or start-up fails
+loudly.
 Every secret may also be given as NAME_FILE, a path whose content is the value.
 """
 
@@ -85,6 +86,25 @@ if not VETVOL_DATA_KEY:
 # every lookup hash would have to be recomputed.
 VETVOL_LOOKUP_KEY = _secret("VETVOL_LOOKUP_KEY", _DEV_LOOKUP_KEY)
 
+
+def _dev_signing_key(purpose: bytes) -> str:
+    """Development only: a key derived from SECRET_KEY (HKDF-SHA256), so a dev database's certificates keep
+    verifying across restarts. Production refuses to start without its own key (see `_secret`)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(SECRET_KEY.encode())
+    return base64.b64encode(raw).decode("ascii")
+
+
+# Ed25519 key that signs service certificates: base64 of the 32-byte raw private key. Certificates are
+# verified with its public key, so keep it for as long as the certificates it signed must verify.
+VETVOL_SIGNING_KEY = _secret(
+    "VETVOL_SIGNING_KEY", "" if PRODUCTION else _dev_signing_key(b"vetvol-certificates")
+)
+
 DEBUG = env_bool("VETVOL_DEBUG", not PRODUCTION)
 # Demo mode shows the current TOTP code of demo accounts on the second-factor page. Never in production.
 VETVOL_DEMO_MODE = env_bool("VETVOL_DEMO_MODE", False)
@@ -107,6 +127,7 @@ INSTALLED_APPS = [
     "vetvol.accounts",
     "vetvol.registry",
     "vetvol.activities",
+    "vetvol.dispatch",
     "vetvol.portal",
     "vetvol.demo",
 ]
@@ -239,7 +260,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("VETVOL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # WeasyPrint logs every rendering step at INFO (certificate PDFs): its warnings are enough.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }
 
 VETVOL_SITE_NAME = _("退役军人志愿服务信息系统")
+
+# Service certificates: who issues them, and the public address their QR codes point to (no trailing "/").
+VETVOL_CERTIFICATE_ISSUER = env_str("VETVOL_CERTIFICATE_ISSUER") or "广东省退役军人志愿服务信息系统"
+VETVOL_PUBLIC_URL = (env_str("VETVOL_PUBLIC_URL") or "").rstrip("/") or (
+    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION and ALLOWED_HOSTS else "http://127.0.0.1:8000"
+)

@@ -1,4 +1,4 @@
-from django.templatetags.static import static
+from django.conf import settings
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -7,13 +7,14 @@ from vetvol.api import api
 from vetvol.core.views import healthz
 
 urlpatterns = [
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)),
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("vetvol.accounts.urls")),
     path("regions/", include("vetvol.regions.urls")),
     path("registry/", include("vetvol.registry.urls")),
     path("activities/", include("vetvol.activities.urls")),
+    path("dispatch/", include("vetvol.dispatch.urls")),
     path("core/", include("vetvol.core.urls")),
     path("public/", include("vetvol.portal.urls")),
     path("api/", api.urls),

@@ -33,9 +33,9 @@ def _records(user: Any) -> Any:
 
 @dataclass
 class Report:
-    impossible_days: list[dict]
-    overlaps: list[dict]
-    volumes: list[dict]
+    impossible_days: list[Any]
+    overlaps: list[Any]
+    volumes: list[Any]
     uncorroborated: list[HourRecord]
 
 

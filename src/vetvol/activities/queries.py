@@ -28,7 +28,8 @@ def counting_q() -> Q:
     approved = HourApproval.objects.filter(
         record=OuterRef("pk"), approved=True, level__gte=OuterRef("required_level")
     )
-    return ~Exists(superseded) & ~Exists(rejected) & (Q(required_level__isnull=True) | Exists(approved))
+    needs_none_or_has_it = Q(required_level__isnull=True) | Q(Exists(approved))
+    return Q(~Exists(superseded)) & Q(~Exists(rejected)) & needs_none_or_has_it
 
 
 def effective_records(

@@ -3,28 +3,35 @@ check-in codes), and the volunteer's phone pages (my activities, e-card, check-i
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
 import segno
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from vetvol.activities import actions, queries
+from vetvol.activities import actions, certificates, queries
 from vetvol.activities.actions.attendance import ecard_token
 from vetvol.activities.actions.signups import eligibility_problems
 from vetvol.activities.forms import ActivityForm, ProjectForm
-from vetvol.activities.models import Activity, Project, SignUp
-from vetvol.core import idempotency
+from vetvol.activities.models import Activity, CertificateKind, Project, ServiceCertificate, SignUp
+from vetvol.activities.stars import star_status
+from vetvol.core import audit, idempotency
 from vetvol.core.scoping import Action, get_for_user
 from vetvol.regions.queries import get_region_for_user
+from vetvol.registry.models import Volunteer
+
+logger = logging.getLogger(__name__)
 
 
 def _errors(exc: ValidationError) -> str:
@@ -347,3 +354,93 @@ def anomalies(request: HttpRequest) -> HttpResponse:
     ):
         raise PermissionDenied("anomaly report")
     return render(request, "activities/anomalies.html", {"report": anomaly_report.report(request.user)})
+
+
+# Service certificates (志愿服务记录证明 / 服务时长证明) -----------------------------------------------------
+
+
+class CertificateRequestForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="证明类型", choices=CertificateKind.choices, initial=CertificateKind.RECORD
+    )
+    period_from = forms.DateField(label="起始日期", required=False, help_text="不填：从第一条服务记录起")
+    period_to = forms.DateField(label="截止日期", required=False, help_text="不填：到今天")
+
+
+@login_required
+def my_certificates(request: HttpRequest) -> HttpResponse:
+    """The volunteer's certificates, and the form that issues a new one on the spot (free, self-service)."""
+    volunteer = queries.volunteer_of(request.user)
+    if volunteer is None:
+        raise Http404
+    form = CertificateRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            cert = actions.issue_certificate(
+                request.user, volunteer, data["kind"], (data["period_from"], data["period_to"])
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"已出具{cert.get_kind_display()}，编号 {cert.number}")
+            return redirect("activities:my_certificates")
+    status = star_status(volunteer)
+    context = {
+        "volunteer": volunteer,
+        "form": form,
+        "certificates": ServiceCertificate.objects.filter(volunteer=volunteer).order_by("-issued_at")[:50],
+        "stars": status,
+        "next_hours": queries.hours_label(status.next_minutes or 0),
+        "counted_hours": queries.hours_label(queries.effective_minutes(volunteer)),
+    }
+    return render(request, "activities/my_certificates.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    """The PDF, for the volunteer themselves or staff who may see the volunteer; 404 for anyone else."""
+    cert = ServiceCertificate.objects.select_related("volunteer").filter(number=number[:20]).first()
+    if cert is None:
+        raise Http404
+    volunteer = get_for_user(Volunteer.objects.all(), request.user, Action.VIEW, pk=cert.volunteer_id)
+    if not certificates.is_authentic(cert):
+        logger.error("certificate %s fails verification: not served", cert.number)
+        raise Http404
+    if volunteer.user_id != request.user.pk:
+        audit.record(
+            "activities.certificate.download",
+            actor=request.user,
+            obj=volunteer,
+            detail={"number": cert.number},
+        )
+    response = HttpResponse(certificates.render_pdf(cert), content_type="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def export_hours(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """Counted hour records in the national system's layout (CSV or xlsx), filtered by region and dates."""
+    from datetime import date
+
+    from vetvol.activities.exports import hours_export
+    from vetvol.registry.views.imports import _send
+
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    region = request.GET.get("region", "").strip()
+    try:
+        since = date.fromisoformat(request.GET["from"]) if request.GET.get("from") else None
+        until = date.fromisoformat(request.GET["to"]) if request.GET.get("to") else None
+    except ValueError:
+        return HttpResponse(
+            "日期格式应为 YYYY-MM-DD，例如 2026-05-01", status=400, content_type="text/plain; charset=utf-8"
+        )
+    if region and (not region.isdigit() or len(region) not in (2, 4, 6, 9, 12)):
+        return HttpResponse(
+            "区划代码应为 2、4、6、9 或 12 位数字", status=400, content_type="text/plain; charset=utf-8"
+        )
+    return _send(hours_export(request.user, region=region, since=since, until=until, fmt=fmt), fmt)

@@ -10,4 +10,5 @@ urlpatterns = [
     re_path(r"^teams/(?P<team_id>[^/]{1,40})/$", views.team, name="team"),
     # Brands are free text (a "/" included); the view checks them.
     re_path(r"^brands/(?P<brand>.+)/$", views.brand, name="brand"),
+    path("certificates/<str:number>/", views.certificate, name="certificate"),
 ]

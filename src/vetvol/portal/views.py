@@ -16,6 +16,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from vetvol.activities.certificates import verify
 from vetvol.portal import queries
 from vetvol.registry.models import Team
 
@@ -134,3 +135,15 @@ def brand(request: HttpRequest, brand: str) -> HttpResponse:
 def team(request: HttpRequest, team_id: str) -> HttpResponse:
     page = queries.team_page(queries.get_public_team(team_id))
     return render(request, "portal/team.html", {"tp": page, "team": page.team})
+
+
+@public_page
+def certificate(request: HttpRequest, number: str) -> HttpResponse:
+    """Verification of a service certificate, reached by its QR code: masked name, number, hours, validity.
+    An unknown number, a wrong check code (`s`) and a tampered certificate all answer 404 with the same
+    page ("此证明不存在或已被篡改"), so numbers cannot be walked and nothing tells the cases apart."""
+    result = verify(number, request.GET.get("s", ""))
+    context = {"v": result, "number": number}
+    response = render(request, "portal/certificate.html", context, status=200 if result.valid else 404)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response

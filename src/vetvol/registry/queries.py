@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 
 from vetvol.core.scoping import Action, get_for_user, subtree_q
 from vetvol.regions.models import LiaisonPoint
 from vetvol.registry.models import (
     Certificate,
+    CertificateType,
     Membership,
+    Skill,
     Team,
     Volunteer,
     VolunteerSkill,
@@ -57,6 +59,25 @@ def _years_ago(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _taxonomy_ids(skills: list[str], certificate: str) -> tuple[dict[str, int], int | None]:
+    """Skill and certificate-type codes to ids, in one small query. With `skill_id = 21` in the search the
+    planner knows from its statistics how common that skill is; a join on the code gives it the average."""
+    if not skills and not certificate:
+        return {}, None
+    found = (
+        Skill.objects.filter(code__in=skills)
+        .order_by()
+        .annotate(kind=Value("skill"))
+        .values_list("kind", "code", "pk")
+    )
+    if certificate:
+        types = CertificateType.objects.filter(code=certificate).order_by().annotate(kind=Value("type"))
+        found = found.union(types.values_list("kind", "code", "pk"), all=True)
+    rows = list(found)
+    type_id = next((pk for kind, _code, pk in rows if kind == "type"), None)
+    return {code: pk for kind, code, pk in rows if kind == "skill"}, type_id
+
+
 def talent_search(user: Any, f: TalentFilter) -> QuerySet[Volunteer]:
     """Volunteers the user may see that match the filter, newest registrations last (by number).
 
@@ -68,9 +89,12 @@ def talent_search(user: Any, f: TalentFilter) -> QuerySet[Volunteer]:
         qs = qs.filter(status=f.status)
     if f.region:
         qs = qs.filter(subtree_q("region_code", [f.region]))
+    skill_ids, type_id = _taxonomy_ids(f.skills, f.certificate)
     for code in f.skills:
+        if code not in skill_ids:
+            return qs.none()
         sub = VolunteerSkill.objects.filter(
-            volunteer=OuterRef("pk"), skill__code=code, level__gte=f.min_level
+            volunteer=OuterRef("pk"), skill_id=skill_ids[code], level__gte=f.min_level
         )
         if f.region:
             sub = sub.filter(subtree_q("region_code", [f.region]))
@@ -82,7 +106,9 @@ def talent_search(user: Any, f: TalentFilter) -> QuerySet[Volunteer]:
             Q(issued_on__isnull=True) | Q(issued_on__lte=day),
         )
         if f.certificate:
-            certs = certs.filter(type__code=f.certificate)
+            if type_id is None:
+                return qs.none()
+            certs = certs.filter(type_id=type_id)
         if f.region:
             certs = certs.filter(subtree_q("region_code", [f.region]))
         qs = qs.filter(Exists(certs))
@@ -150,3 +176,53 @@ def free_liaison_points(user: Any, team: Team) -> list[LiaisonPoint]:
         .select_related("service_centre")
         .order_by("region_code", "name")[:500]
     )
+
+
+COUNT_CAP = 1000
+
+
+@dataclass
+class Page:
+    """One page of a list: its rows, whether a next page exists, and the number of matches, exact up to
+    COUNT_CAP ("1,000+" beyond: `count_capped`)."""
+
+    rows: list[Any]
+    number: int
+    size: int
+    has_next: bool
+    count: int
+    count_capped: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def page_of(qs: QuerySet[Any], page: int = 1, size: int = 50, cap: int = COUNT_CAP) -> Page:
+    """Page `page` of an ordered queryset, without an exact COUNT over a large result.
+
+    The page's ids come first, from a narrow query (ids only, `size + 1` of them: the extra one says whether
+    there is a next page) that the database can answer from covering indexes; then the full rows of those
+    ids alone, with the queryset's joins and prefetches. Unless the page already shows the end, matches are
+    counted up to `cap + 1` in a LIMITed subquery, so the cost does not grow with the result (on a million
+    volunteers an exact COUNT of a large talent search costs several times the page; see
+    bench/talent_search.py). `cap=0` skips the count: `count` is then the rows up to this page, and
+    `count_capped` says there are more."""
+    page = max(1, page)
+    offset = (page - 1) * size
+    ids = list(qs.prefetch_related(None).values_list("pk", flat=True)[offset : offset + size + 1])
+    has_next = len(ids) > size
+    ids = ids[:size]
+    rows: list[Any] = []
+    if ids:
+        full = qs.model._default_manager.filter(pk__in=ids).order_by()
+        full.query.select_related = qs.query.select_related
+        lookups = qs._prefetch_related_lookups  # type: ignore[attr-defined]
+        by_pk = {row.pk: row for row in full.prefetch_related(*lookups)}
+        rows = [by_pk[pk] for pk in ids if pk in by_pk]
+    if not has_next and (ids or page == 1):
+        return Page(rows, page, size, False, offset + len(rows), False)
+    if cap <= 0:
+        return Page(rows, page, size, has_next, offset + len(rows), has_next)
+    found = qs.prefetch_related(None).order_by().values("pk")[: cap + 1].count()
+    return Page(rows, page, size, has_next, min(found, cap), found > cap)

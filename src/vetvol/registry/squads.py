@@ -21,16 +21,23 @@ class SquadProposal:
 
 
 def propose(
-    members: list[tuple[int, int | None]], target: int, tolerance: float = 0.25
+    members: list[tuple[int, int | None]],
+    target: int,
+    tolerance: float = 0.25,
+    *,
+    count: int | None = None,
 ) -> list[SquadProposal]:
-    """`members` are (volunteer id, discharge year or None). Those without a year form a last squad."""
+    """`members` are (volunteer id, discharge year or None). Those without a year form a last squad.
+
+    `count` asks for exactly that many squads of the dated members instead of squads of about `target`
+    (no integer target cuts 543 people into 30 squads: 18 gives 31, 19 gives 29)."""
     if target < 2:
         raise ValueError("target size must be at least 2")
     dated = sorted((year, vid) for vid, year in members if year is not None)
     undated = sorted(vid for vid, year in members if year is None)
     squads: list[SquadProposal] = []
     if dated:
-        count = max(1, math.ceil(len(dated) / target))
+        count = min(count, len(dated)) if count else max(1, math.ceil(len(dated) / target))
         size = len(dated) / count
         slack = max(1, int(size * tolerance))
         cuts = [0]

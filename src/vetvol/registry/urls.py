@@ -21,5 +21,8 @@ urlpatterns = [
     path("teams/<int:pk>/liaison-point/", teams.liaison_point, name="liaison_point"),
     path("teams/<int:pk>/squads/", teams.squads_view, name="squads"),
     # imports: begin
+    # Excel import and export (registry/urls_imports.py); the (module, app_name, namespace) tuple is what
+    # include() returns, written out so this block needs no import of its own.
+    path("", ("vetvol.registry.urls_imports", None, None)),  # type: ignore[arg-type]
     # imports: end
 ]

@@ -1,13 +1,16 @@
 """Activities state changes, split by sub-domain; import from here."""
 
 from vetvol.activities.actions.attendance import check_in, check_out, close_forgotten, rotating_code
+from vetvol.activities.actions.certificates import issue_certificate
 from vetvol.activities.actions.hours import approve_hours, backfill_hours, correct_hours, enter_hours
 from vetvol.activities.actions.projects import add_insurance, cancel_activity, create_activity, create_project
 from vetvol.activities.actions.signups import cancel_signup, decide_signup, mark_no_show, sign_up
+from vetvol.activities.actions.stars import approve_star, request_star
 
 __all__ = [
     "add_insurance",
     "approve_hours",
+    "approve_star",
     "backfill_hours",
     "cancel_activity",
     "cancel_signup",
@@ -19,7 +22,9 @@ __all__ = [
     "create_project",
     "decide_signup",
     "enter_hours",
+    "issue_certificate",
     "mark_no_show",
+    "request_star",
     "rotating_code",
     "sign_up",
 ]

@@ -278,3 +278,35 @@ def approve_hours(actor: Any, record: HourRecord, *, approved: bool = True, note
     except IntegrityError as exc:
         raise ValidationError({"record": ["该记录已经审核过了"]}) from exc
     return approval
+
+
+def record_dispatch_hours(
+    volunteer: Volunteer,
+    *,
+    started_at: Any,
+    ended_at: Any,
+    region_code: str,
+    content: str,
+    actor: Any = None,
+) -> HourRecord | None:
+    """Hours of an emergency-dispatch assignment (accepted → done), rounded like check-in hours; the 8/12-hour
+    day rules decide whether an approval is needed. Called by dispatch when an incident closes."""
+    minutes = round_minutes(max(0, int((ended_at - started_at).total_seconds() // 60)))
+    minutes = min(minutes, 24 * 60)
+    if minutes == 0:
+        return None
+    day = timezone.localtime(started_at).date()
+    record = HourRecord(
+        volunteer=volunteer,
+        source=HourSource.DISPATCH,
+        service_date=day,
+        started_at=started_at,
+        ended_at=ended_at,
+        minutes=minutes,
+        content=content.strip()[:200] or "应急调度任务",
+        region_code=region_code,
+        volunteer_region_code=volunteer.region_code,
+        required_level=required_level(volunteer.pk, day, minutes, manual=False, review=False),
+        entered_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    return _write(record, actor, "activities.hours.dispatch")

@@ -11,6 +11,7 @@ from vetvol.activities.models.projects import (
     ProjectStatus,
     ServiceDomain,
 )
+from vetvol.activities.models.recognition import CertificateKind, ServiceCertificate, StarAward, StarRequest
 from vetvol.activities.models.signups import ACTIVE_SIGNUP, Attendance, CheckMethod, SignUp, SignUpStatus
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Approval",
     "ApprovalLevel",
     "Attendance",
+    "CertificateKind",
     "CheckMethod",
     "FencePolicy",
     "HourApproval",
@@ -28,7 +30,10 @@ __all__ = [
     "InsurancePolicy",
     "Project",
     "ProjectStatus",
+    "ServiceCertificate",
     "ServiceDomain",
     "SignUp",
     "SignUpStatus",
+    "StarAward",
+    "StarRequest",
 ]

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from vetvol.core import audit, events
+from vetvol.core.crypto import EncryptedTextField
 from vetvol.core.scoping import Action, allowed_prefixes, covers
 from vetvol.regions.models import Region
 from vetvol.registry.actions.volunteers import CONSENT_VERSION, DUPLICATE_MESSAGE, new_volunteer_number
@@ -66,6 +67,7 @@ class _Checked:
     row: int
     data: dict[str, Any]
     skills: list[tuple[int, int]] = field(default_factory=list)  # (skill id, level)
+    point: tuple[float, float] | None = None  # home base given in the row (lng, lat)
 
 
 _SKILL_SPLIT = re.compile(r"[、,，;；/\n]+")
@@ -73,9 +75,9 @@ _SKILL_LEVEL = re.compile(r"^(.+?)\s*[（(]\s*(.+?)\s*[)）]$")
 _LEVELS = {label: value for value, label in SkillLevel.choices} | {str(v): v for v in SkillLevel.values}
 
 
-def _consents(volunteer: Volunteer) -> tuple[str, ...]:
+def _consents(volunteer: dict[str, Any]) -> tuple[str, ...]:
     """Consents an import records: sensitive data, and the guardian's for a minor (as registration does)."""
-    if volunteer.guardian_name:
+    if volunteer.get("guardian_name"):
         return (ConsentKind.SENSITIVE, ConsentKind.GUARDIAN)
     return (ConsentKind.SENSITIVE,)
 
@@ -114,6 +116,20 @@ def _parse_skills(text: Any, index: dict[str, int]) -> tuple[list[tuple[int, int
     if bad_levels:
         messages.append("技能水平应为“初级”“熟练”或“专家”")
     return sorted(found.items()), messages
+
+
+def _point(raw: dict[str, Any]) -> tuple[tuple[float, float] | None, list[str]]:
+    """A home base given in the row (`lng`, `lat`), as a single registration accepts one."""
+    lng, lat = raw.get("lng"), raw.get("lat")
+    if lng in (None, "") and lat in (None, ""):
+        return None, []
+    try:
+        point = (round(float(lng), 6), round(float(lat), 6))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None, ["常驻点经纬度应为数字"]
+    if not (73 <= point[0] <= 136 and 3 <= point[1] <= 54):
+        return None, ["常驻点经纬度不在中国境内"]
+    return point, []
 
 
 def _centres(codes: set[str]) -> dict[str, tuple[float | None, float | None]]:
@@ -161,6 +177,9 @@ def check_rows(
             skills, skill_errors = _parse_skills(raw["skills"], skill_index)
             if skill_errors:
                 errors["skills"] = skill_errors
+        point, point_errors = _point(raw)
+        if point_errors:
+            errors["lng"] = point_errors
         if not errors and not covers(scope, data["home_region_id"]):
             errors = {"home_region": ["您无权在该区划登记志愿者"]}
         if not errors and data["id_hash"] in seen:
@@ -169,7 +188,7 @@ def check_rows(
             report.errors.extend(RowError(number, key, m) for m in messages)
         if not errors:
             seen[data["id_hash"]] = number
-            checked.append(_Checked(number, data, skills))
+            checked.append(_Checked(number, data, skills, point))
     hashes = list(seen)
     existing: dict[str, str] = {}
     for i in range(0, len(hashes), CHUNK):
@@ -190,6 +209,61 @@ def check_rows(
     return report, fresh
 
 
+# Values of these fields go to the driver as they are (no conversion in get_db_prep_save).
+_PLAIN_FIELDS: tuple[type[models.Field], ...] = (models.CharField, models.TextField, models.IntegerField)
+_PLAIN_FIELDS = (*_PLAIN_FIELDS, models.BooleanField, models.FloatField, models.ForeignKey)
+
+
+def _insert(model: type[models.Model], rows: list[dict[str, Any]], batch_size: int = 1000) -> None:
+    """INSERT `rows` ({attname: value}) with executemany. Missing values take the field's default (now, for
+    auto_now and auto_now_add fields); values go through the field's own conversion (encryption, dates)
+    unless it is a plain type the driver takes. Conversions other than encryption are remembered per value
+    (the chunk's timestamp, birth dates)."""
+    if not rows:
+        return
+    db = connections[router.db_for_write(model)]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    now = timezone.now()
+    getters = [
+        (
+            f.attname,
+            now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default(),
+        )
+        for f in fields
+    ]
+    converted = [
+        (i, f, isinstance(f, EncryptedTextField))
+        for i, f in enumerate(fields)
+        if not isinstance(f, _PLAIN_FIELDS) or isinstance(f, EncryptedTextField)
+    ]
+    memo: dict[tuple[int, Any], Any] = {}
+    quote = db.ops.quote_name
+    # One row per statement, executemany: the statement is prepared once (psycopg pipelines the executions).
+    # Several rows per statement measured no faster on SQLite and slower on PostgreSQL.
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+    with db.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            params: list[list[Any]] = []
+            for row in rows[start : start + batch_size]:
+                values = [row.get(name, default) for name, default in getters]
+                for i, f, encrypted in converted:
+                    value = values[i]
+                    if value is None:
+                        continue
+                    if encrypted:  # a fresh nonce each time: never remembered
+                        values[i] = f.get_db_prep_save(value, db)
+                        continue
+                    try:
+                        values[i] = memo[(i, value)]
+                    except KeyError:
+                        values[i] = memo[(i, value)] = f.get_db_prep_save(value, db)
+                    except TypeError:  # unhashable (a JSON value): converted every time
+                        values[i] = f.get_db_prep_save(value, db)
+                params.append(values)
+            cursor.executemany(sql, params)
+
+
 def write_rows(
     actor: Any,
     checked: list[_Checked],
@@ -199,63 +273,83 @@ def write_rows(
     via: str = RegisteredVia.IMPORT,
     progress: Callable[[int], None] | None = None,
 ) -> BulkReport:
-    """Write checked rows in chunks, each chunk one transaction with its audit row."""
+    """Write checked rows in chunks, each chunk one transaction with its audit row.
+
+    Rows go in with `_insert` (executemany) rather than `bulk_create`: the same values, converted by the
+    same fields, without the ORM's per-value compilation, which was most of the time of a 100,000-row
+    import. The database's constraints (one record per ID hash, the check constraints) still hold."""
     user = actor if getattr(actor, "is_authenticated", False) else None
+    user_id = user.pk if user is not None else None
     centres = _centres({c.data["home_region_id"] for c in checked})
     for i in range(0, len(checked), CHUNK):
         chunk = checked[i : i + CHUNK]
         region = chunk[0].data["home_region_id"]
         numbers = new_volunteer_number(region, len(chunk))
+        now = timezone.now()
         volunteers = []
         for item, number in zip(chunk, numbers, strict=True):
-            lng, lat = centres[item.data["home_region_id"]]
+            lng, lat = item.point or centres[item.data["home_region_id"]]
             volunteers.append(
-                Volunteer(
-                    number=number,
-                    region_code=item.data["home_region_id"],
-                    status=VolunteerStatus.ACTIVE,
-                    registered_via=via,
-                    import_batch=batch,
-                    lng=lng,
-                    lat=lat,
+                {
                     **item.data,
-                )
+                    "number": number,
+                    "region_code": item.data["home_region_id"],
+                    "status": VolunteerStatus.ACTIVE,
+                    "registered_via": via,
+                    "import_batch": batch,
+                    "lng": lng,
+                    "lat": lat,
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
         with transaction.atomic():
-            Volunteer.objects.bulk_create(volunteers, batch_size=500)
-            saved = dict(Volunteer.objects.filter(number__in=numbers).values_list("number", "pk"))
-            StatusChange.objects.bulk_create(
+            _insert(Volunteer, volunteers)
+            saved = dict(
+                Volunteer.objects.filter(number__gte=numbers[0], number__lte=numbers[-1]).values_list(
+                    "number", "pk"
+                )
+            )
+            _insert(
+                StatusChange,
                 [
-                    StatusChange(
-                        volunteer_id=saved[v.number], to_status=v.status, by=user, reason=f"批量导入 {batch}"
-                    )
+                    {
+                        "volunteer_id": saved[v["number"]],
+                        "to_status": v["status"],
+                        "by_id": user_id,
+                        "reason": f"批量导入 {batch}",
+                        "at": now,
+                    }
                     for v in volunteers
                 ],
-                batch_size=1000,
             )
-            Consent.objects.bulk_create(
+            _insert(
+                Consent,
                 [
-                    Consent(
-                        volunteer_id=saved[v.number],
-                        kind=kind,
-                        granted=True,
-                        version=CONSENT_VERSION,
-                        recorded_by=user,
-                    )
+                    {
+                        "volunteer_id": saved[v["number"]],
+                        "kind": kind,
+                        "granted": True,
+                        "version": CONSENT_VERSION,
+                        "recorded_by_id": user_id,
+                        "at": now,
+                    }
                     for v in volunteers
                     for kind in _consents(v)
                 ],
-                batch_size=1000,
             )
-            VolunteerSkill.objects.bulk_create(
+            _insert(
+                VolunteerSkill,
                 [
-                    VolunteerSkill(
-                        volunteer_id=saved[v.number], skill_id=skill, level=level, region_code=v.region_code
-                    )
+                    {
+                        "volunteer_id": saved[v["number"]],
+                        "skill_id": skill,
+                        "level": level,
+                        "region_code": v["region_code"],
+                    }
                     for v, item in zip(volunteers, chunk, strict=True)
                     for skill, level in item.skills
                 ],
-                batch_size=1000,
             )
             audit.record(
                 "registry.volunteer.import",

@@ -9,4 +9,9 @@ router = Router()
 router.add_router("/volunteers", volunteers_router)
 router.add_router("/teams", teams_router)
 # imports: begin
+from vetvol.registry.api.imports import export_router  # noqa: E402
+from vetvol.registry.api.imports import router as imports_router  # noqa: E402
+
+router.add_router("/imports", imports_router)
+router.add_router("/export", export_router)
 # imports: end

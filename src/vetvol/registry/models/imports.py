@@ -105,7 +105,7 @@ class ImportJob(RegionScopedModel):
 
     @property
     def can_resume(self) -> bool:
-        return bool(self.mode) and (self.status == ImportStatus.FAILED or self.is_stale)
+        return bool(self.mode and self.stored_path) and (self.status == ImportStatus.FAILED or self.is_stale)
 
     @property
     def percent(self) -> int:

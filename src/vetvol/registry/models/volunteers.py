@@ -122,6 +122,12 @@ class Volunteer(RegionScopedModel):
         indexes = [
             models.Index(fields=["status", "region_code"], name="registry_vol_status_region"),
             models.Index(fields=["region_code", "discharge_year"], name="registry_vol_region_discharge"),
+            # The talent pool checks each volunteer its skill and certificate indexes found (status, region,
+            # scope) and sorts them by number, from this index alone (PostgreSQL reads no table rows; SQLite's
+            # rowid lookup makes it idle there). Key columns, not INCLUDE, which SQLite does not have.
+            models.Index(
+                fields=["id", "number", "status", "region_code", "user"], name="registry_vol_talent_cover"
+            ),
         ]
         verbose_name = "志愿者"
         verbose_name_plural = "志愿者"
@@ -166,7 +172,10 @@ class VolunteerSkill(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["volunteer", "skill"], name="registry_volunteerskill_unique"),
         ]
-        indexes = [models.Index(fields=["skill", "region_code"], name="registry_vskill_skill_region")]
+        # Skill and region subtree to volunteers, from the index alone (level and volunteer in the key).
+        indexes = [
+            models.Index(fields=["skill", "region_code", "level", "volunteer"], name="registry_vskill_talent")
+        ]
         verbose_name = "志愿者技能"
         verbose_name_plural = "志愿者技能"
 
@@ -194,8 +203,12 @@ class Certificate(models.Model):
                 name="registry_certificate_valid_after_issue",
             )
         ]
+        # Type, region subtree and validity to volunteers, from the index alone.
         indexes = [
-            models.Index(fields=["type", "region_code", "valid_until"], name="registry_cert_type_region")
+            models.Index(
+                fields=["type", "region_code", "valid_until", "issued_on", "volunteer"],
+                name="registry_cert_talent",
+            )
         ]
         verbose_name = "资格证书"
         verbose_name_plural = "资格证书"

@@ -1,43 +1,83 @@
 """`vetvol seed_demo`: the demo province.
 
-Idempotent, and built through actions, so it is audited like real use.
+Service centres and stations with their liaison points, one login per role, then the province at the
+report's scale (4,023 teams, 65,000 volunteers; see `vetvol.demo.province`). Deterministic from `--seed`,
+idempotent, and built through actions, so it is audited like real use.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 
 from vetvol.accounts import actions as account_actions
 from vetvol.accounts.models import User
+from vetvol.demo import province, teams
 from vetvol.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from vetvol.demo.geography import CITIES, CITY_BRANDS
 from vetvol.regions import actions as region_actions
 from vetvol.regions.models import Region, RegionLevel, ServiceCentre
 
-# City brands of the veteran volunteer teams, as the province's report names them.
-CITY_BRANDS = {"4403": "红星", "4401": "红棉老兵", "4406": "南狮", "4413": "战旗"}
 OPENING_HOURS = "周一至周五 9:00-12:00，14:00-17:30"
 SYSTEM_USER = "admin"
 
 
 class Command(BaseCommand):
-    help = "Create the demo province: service centres and stations, liaison points, one account per role."
+    help = (
+        "Create the demo province: service centres and stations, liaison points, one account per role, "
+        "4,023 teams and 65,000 volunteers (deterministic from --seed; running it again adds nothing)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--quiet-logins", action="store_true", help="do not print the demo logins")
+        parser.add_argument("--seed", type=int, default=province.DEFAULT_SEED, help="default %(default)s")
+        parser.add_argument(
+            "--volunteers",
+            type=int,
+            default=province.DEFAULT_VOLUNTEERS,
+            help="volunteers to create (default %(default)s; 1000000 for benchmarks)",
+        )
+        parser.add_argument("--teams", type=int, default=teams.TOTAL_TEAMS, help="default %(default)s")
+        parser.add_argument(
+            "--cities",
+            default="",
+            help="only these cities, comma-separated codes (e.g. 4403 for a small, fast province)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
         if not Region.objects.filter(code="44").exists():
             self.stderr.write("The region tree is empty: run `vetvol load_regions` first.")
             raise SystemExit(1)
+        cities = [c.strip() for c in options["cities"].split(",") if c.strip()]
+        unknown = sorted(set(cities) - set(CITIES))
+        if unknown:
+            raise CommandError(f"unknown city codes: {', '.join(unknown)} (Guangdong's are 4401 … 4453)")
+        if options["volunteers"] < 0 or options["teams"] < 1:
+            raise CommandError("--volunteers must be 0 or more and --teams 1 or more")
         system = self._system_user()
         with transaction.atomic():
-            centres = self._centres(system)
+            centres = self._centres(system, cities)
         with transaction.atomic():
             accounts = self._accounts(system)
-        self.stdout.write(f"demo: {centres} service centres/stations created, {accounts} accounts created")
+
+        def log(message: str) -> None:
+            if options["verbosity"] >= 2:
+                self.stdout.write(message)
+
+        summary = province.build(
+            system,
+            seed=options["seed"],
+            volunteers=options["volunteers"],
+            teams_total=options["teams"],
+            cities=cities or None,
+            log=log,
+        )
+        self.stdout.write(summary.line(options["seed"], centres, accounts, time.perf_counter() - started))
         if not options["quiet_logins"]:
             self._print_logins()
 
@@ -49,11 +89,17 @@ class Command(BaseCommand):
             )
         return user
 
-    def _centres(self, actor: User) -> int:
+    def _centres(self, actor: User, cities: list[str]) -> int:
         have = set(ServiceCentre.objects.values_list("region_id", flat=True))
         levels = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP]
         created = 0
-        for region in Region.objects.filter(level__in=levels).order_by("code"):
+        nodes = Region.objects.filter(level__in=levels)
+        if cities:
+            scope = Q(code="44")
+            for city in cities:
+                scope |= Q(code__startswith=city)
+            nodes = nodes.filter(scope)
+        for region in nodes.order_by("code"):
             if region.code in have:
                 continue
             centre = region_actions.create_service_centre(actor, region, opening_hours=OPENING_HOURS)

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class DispatchConfig(AppConfig):
+    name = "vetvol.dispatch"
+    label = "dispatch"
+    verbose_name = "应急调度"
+
+    def ready(self) -> None:
+        from vetvol.core import events
+        from vetvol.dispatch import locations
+
+        # Keep the location index in step with registrations and edits made elsewhere (after commit).
+        for name in ("registry.volunteer.registered", "registry.volunteer.updated"):
+            events.subscribe(name, locations.on_volunteer_changed)

@@ -1,0 +1,112 @@
+"""The location index (`VolunteerLocation`): grid cells, sync from the registry, live positions.
+
+Grid: 0.01° cells. `cell = row * 36000 + col` with `row = floor((lat + 90) * 100)` and
+`col = floor((lng + 180) * 100)`; a bounding box is one contiguous range of cells per grid row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from vetvol.dispatch.models import LocationSource, VolunteerLocation
+from vetvol.registry.models import Volunteer, VolunteerSkill
+
+CELL_DEG = 0.01
+COLS = 36000
+
+
+def cell_row(lat: float) -> int:
+    return math.floor((lat + 90.0) / CELL_DEG)
+
+
+def cell_col(lng: float) -> int:
+    return math.floor((lng + 180.0) / CELL_DEG)
+
+
+def cell_of(lat: float, lng: float) -> int:
+    return cell_row(lat) * COLS + min(cell_col(lng), COLS - 1)
+
+
+def cell_ranges(min_lat: float, max_lat: float, min_lng: float, max_lng: float) -> list[tuple[int, int]]:
+    """Inclusive cell ranges covering the box (one per grid row; boxes across the antimeridian split)."""
+    if min_lng > max_lng:
+        return cell_ranges(min_lat, max_lat, min_lng, 180.0) + cell_ranges(min_lat, max_lat, -180.0, max_lng)
+    c0, c1 = cell_col(min_lng), min(cell_col(max_lng), COLS - 1)
+    return [(r * COLS + c0, r * COLS + c1) for r in range(cell_row(min_lat), cell_row(max_lat) + 1)]
+
+
+def skill_bit(skill_id: int) -> int:
+    return 1 << (int(skill_id) % 63)
+
+
+def skills_mask(skill_ids: Iterable[int]) -> int:
+    mask = 0
+    for sid in skill_ids:
+        mask |= skill_bit(sid)
+    return mask
+
+
+def sync_locations(volunteer_ids: Iterable[int] | None = None, *, batch: int = 5000) -> int:
+    """Rebuild home rows from registry.Volunteer (all, or the given ids); volunteers without a home base or
+    no longer active lose their rows. Returns the number of home rows written."""
+    now = timezone.now()
+    qs = Volunteer.objects.all()
+    if volunteer_ids is not None:
+        ids = list(volunteer_ids)
+        qs = qs.filter(pk__in=ids)
+    written = 0
+    last = 0
+    while True:
+        chunk = list(qs.filter(pk__gt=last).order_by("pk").values_list("pk", "lat", "lng", "status")[:batch])
+        if not chunk:
+            break
+        last = chunk[-1][0]
+        chunk_ids = [row[0] for row in chunk]
+        masks: dict[int, int] = {}
+        for vid, sid in VolunteerSkill.objects.filter(volunteer_id__in=chunk_ids).values_list(
+            "volunteer_id", "skill_id"
+        ):
+            masks[vid] = masks.get(vid, 0) | skill_bit(sid)
+        rows = [
+            VolunteerLocation(
+                volunteer_id=vid,
+                source=LocationSource.HOME,
+                lat=lat,
+                lng=lng,
+                cell=cell_of(lat, lng),
+                skills=masks.get(vid, 0),
+                updated_at=now,
+            )
+            for vid, lat, lng, status in chunk
+            if lat is not None and lng is not None and status == "active"
+        ]
+        with transaction.atomic():
+            VolunteerLocation.objects.filter(volunteer_id__in=chunk_ids, source=LocationSource.HOME).delete()
+            VolunteerLocation.objects.bulk_create(rows, batch_size=2000)
+        written += len(rows)
+    return written
+
+
+def on_volunteer_changed(name: str, payload: dict[str, Any]) -> None:
+    """Event handler (subscribed in DispatchConfig.ready): re-index one volunteer's home row."""
+    if payload.get("id"):
+        sync_locations([int(payload["id"])])
+
+
+def set_live(volunteer_id: int, lat: float, lng: float, at: datetime, skills: int = 0) -> None:
+    """Keep only the latest live position (called inside the position action's transaction)."""
+    VolunteerLocation.objects.update_or_create(
+        volunteer_id=volunteer_id,
+        source=LocationSource.LIVE,
+        defaults={"lat": lat, "lng": lng, "cell": cell_of(lat, lng), "skills": skills, "updated_at": at},
+    )
+
+
+def clear_live(volunteer_id: int) -> None:
+    VolunteerLocation.objects.filter(volunteer_id=volunteer_id, source=LocationSource.LIVE).delete()

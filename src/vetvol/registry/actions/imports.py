@@ -1,0 +1,593 @@
+"""Import jobs: upload and check (nothing written), run in a background thread or synchronously, resume.
+
+1. `upload()` refuses unsafe or unreadable files (see registry/imports.py), checks every row through the
+   import engine (`check_rows`, a dry run for volunteers; `check_team_rows` for teams), stores the file
+   privately under VAR_DIR/imports and creates the job with its per-row report. Nothing else is written.
+2. `start_run()` claims the job with one conditional UPDATE (so two clicks cannot start two runs) and, once
+   that commits, starts `run_job()` in a thread. The worker re-reads the stored file, checks again (the
+   database may have changed since) and writes through the engine in chunks, keeping progress and a heartbeat
+   in the job row.
+3. A worker that died leaves the job "importing" with a stale heartbeat (or "failed" when it caught its own
+   error); `start_run()` on such a job resumes it: the engine skips the rows this batch already wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from vetvol.core import audit, events
+from vetvol.core.scoping import Action, allowed_prefixes, covers, require, require_object
+from vetvol.regions.models import Region
+from vetvol.registry.actions.bulk import BulkReport, RowError, check_rows, write_rows
+from vetvol.registry.actions.teams import create_team
+from vetvol.registry.imports import MSG_NO_ROWS, UploadRefused, open_workbook, parse_date
+from vetvol.registry.models import (
+    CivilStatus,
+    ImportJob,
+    ImportKind,
+    ImportMode,
+    ImportStatus,
+    Team,
+    TeamSpecialty,
+)
+from vetvol.registry.models.imports import MAX_STORED_ERRORS, STALE_AFTER
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY_S = 5.0
+NEEDED: dict[str, str] = {ImportKind.VOLUNTEERS: Action.CHANGE_PEOPLE, ImportKind.TEAMS: Action.CHANGE}
+CODE_LENGTHS = (12, 9, 6, 4, 2)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Storage
+
+
+def store_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "imports"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _store(job: ImportJob, data: bytes) -> None:
+    name = f"{job.id}.xlsx"
+    target = store_dir() / name
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    job.stored_path = name
+
+
+def _read_stored(job: ImportJob) -> bytes:
+    if not job.stored_path:
+        raise UploadRefused("上传的文件已删除，请重新上传")
+    path = store_dir() / Path(job.stored_path).name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UploadRefused("上传的文件已不存在，请重新上传") from exc
+    if hashlib.sha256(data).hexdigest() != job.sha256:
+        raise UploadRefused("保存的文件与上传时不一致，请重新上传")
+    return data
+
+
+def _delete_stored(job: ImportJob) -> None:
+    if job.stored_path:
+        (store_dir() / Path(job.stored_path).name).unlink(missing_ok=True)
+        job.stored_path = ""
+
+
+def clean_filename(name: str) -> str:
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[-200:] or "upload.xlsx"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reports
+
+
+def _job_region(actor: Any, kind: str) -> str:
+    """The common prefix of the actor's grants for the kind (a valid code length); '' for a superuser."""
+    prefixes = allowed_prefixes(actor, NEEDED[kind])
+    if prefixes is None:
+        return ""
+    if not prefixes:
+        require(actor, NEEDED[kind], "", what="registry.import.upload")  # audits the denial and raises
+    common = prefixes[0]
+    for prefix in prefixes[1:]:
+        while not prefix.startswith(common):
+            common = common[:-1]
+    return next((common[:n] for n in CODE_LENGTHS if n <= len(common)), "")
+
+
+def _apply_report(job: ImportJob, report: BulkReport) -> None:
+    job.total_rows = report.total
+    job.valid_rows = report.valid + report.already_imported
+    job.already_imported = report.already_imported
+    job.bad_rows = report.bad_rows
+    job.error_count = len(report.errors)
+    job.errors = [[e.row, e.field, e.message] for e in report.errors[:MAX_STORED_ERRORS]]
+
+
+def _merge(report: BulkReport, errors: list[RowError]) -> None:
+    report.errors.extend(errors)
+    report.errors.sort(key=lambda e: (e.row, e.field))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Teams: checked and written through create_team, all in one transaction
+
+
+SPECIALTIES = {label: value for value, label in TeamSpecialty.choices} | {v: v for v in TeamSpecialty.values}
+CIVIL = {label: value for value, label in CivilStatus.choices} | {v: v for v in CivilStatus.values}
+TEAM_REGION_LEVELS = {"province", "city", "county", "township", "village"}
+
+
+@dataclass
+class TeamRow:
+    row: int
+    name: str
+    region: Region
+    fields: dict[str, Any]
+    parent_row: int | None = None
+    parent_id: int | None = None
+
+
+@dataclass
+class _TeamCheck:
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, key: str, message: str) -> None:
+        self.errors.setdefault(key, []).append(message)
+
+
+def check_team_rows(
+    actor: Any, rows: Iterable[tuple[int, dict[str, Any]]], today: date | None = None
+) -> tuple[BulkReport, list[TeamRow]]:
+    """Every row of a team list checked against the file itself and the database; nothing written."""
+    today = today or timezone.localdate()
+    items = list(rows)
+    report = BulkReport(total=len(items))
+    codes = {str(raw.get("region") or "") for _, raw in items}
+    regions = Region.objects.in_bulk([c for c in codes if c])
+    change_scope = allowed_prefixes(actor, Action.CHANGE)
+    parent_names = {str(raw.get("parent")) for _, raw in items if raw.get("parent")}
+    names = {str(raw.get("name") or "") for _, raw in items}
+    visible: dict[str, list[Team]] = {}
+    for team in Team.objects.restrict(actor, Action.VIEW).filter(name__in=parent_names, is_active=True):
+        visible.setdefault(team.name, []).append(team)
+    changeable = set(
+        Team.objects.restrict(actor, Action.CHANGE)
+        .filter(pk__in=[t.pk for ts in visible.values() for t in ts])
+        .values_list("pk", flat=True)
+    )
+    taken_under: set[tuple[int, str]] = set()  # (parent id, name) of existing teams
+    taken_top: set[tuple[str, str]] = set()  # (name, region code) of existing top-level teams
+    for parent_id, name, code in Team.objects.filter(name__in=names).values_list(
+        "parent_id", "name", "region_code"
+    ):
+        if parent_id is None:
+            taken_top.add((name, code))
+        else:
+            taken_under.add((parent_id, name))
+    in_file: dict[str, list[int]] = {}  # name → rows (valid or not) that define it
+    for number, raw in items:
+        in_file.setdefault(str(raw.get("name") or ""), []).append(number)
+    good: dict[int, TeamRow] = {}
+    seen: dict[tuple[str, str], int] = {}
+    exists: set[int] = set()  # rows naming a team that exists already: children may hang under that one
+    for number, raw in items:
+        check = _TeamCheck()
+        name = str(raw.get("name") or "").strip()
+        if not name:
+            check.add("name", "请填写队伍名称")
+        elif len(name) > 100:
+            check.add("name", "队伍名称最多 100 字")
+        code = str(raw.get("region") or "")
+        region = regions.get(code)
+        if not code:
+            check.add("region", "请填写所属区划代码")
+        elif region is None or region.level not in TEAM_REGION_LEVELS:
+            check.add("region", "所属区划代码不是有效的行政区划代码")
+        elif not covers(change_scope, code):
+            check.add("region", "您无权在该区划创建队伍")
+        fields: dict[str, Any] = {"brand": str(raw.get("brand") or "").strip()}
+        if len(fields["brand"]) > 30:
+            check.add("brand", "品牌最多 30 字")
+        specialty = str(raw.get("specialty") or "").strip()
+        fields["specialty"] = SPECIALTIES.get(specialty, "") if specialty else TeamSpecialty.GENERAL
+        if not fields["specialty"]:
+            check.add("specialty", "类型应为：" + "、".join(TeamSpecialty.labels))
+        status = str(raw.get("civil_status") or "").strip()
+        fields["civil_status"] = CIVIL.get(status, "") if status else CivilStatus.NONE
+        if not fields["civil_status"]:
+            check.add("civil_status", "民政登记状态应为：" + "、".join(CivilStatus.labels))
+        fields["civil_number"] = str(raw.get("civil_number") or "").strip()
+        if len(fields["civil_number"]) > 50:
+            check.add("civil_number", "登记（备案）编号最多 50 个字符")
+        for date_key, label in (("civil_date", "登记（备案）日期"), ("founded_on", "成立日期")):
+            try:
+                day = parse_date(raw.get(date_key)) if raw.get(date_key) not in (None, "") else None
+            except ValueError:
+                check.add(date_key, f"{label}格式不正确，请填写如 2023-05-01 的日期")
+                day = None
+            if day and day > today:
+                check.add(date_key, f"{label}不能晚于今天")
+            fields[date_key] = day
+        if fields["civil_status"] not in ("", CivilStatus.NONE):
+            if not fields["civil_number"]:
+                check.add("civil_number", "已登记或已备案的队伍须填写登记（备案）编号")
+            if not fields["civil_date"] and "civil_date" not in check.errors:
+                check.add("civil_date", "请填写登记（备案）日期")
+        item = TeamRow(number, name, region, fields) if region is not None else None
+        parent_name = str(raw.get("parent") or "").strip()
+        parent_key = parent_name
+        parent_region = ""
+        if parent_name:
+            earlier = [n for n in in_file.get(parent_name, []) if n < number and n not in exists]
+            existing = visible.get(parent_name, [])
+            if len(earlier) + len(existing) > 1:
+                check.add("parent", f"上级队伍“{parent_name}”有多支同名队伍，无法确定是哪一支")
+            elif earlier:
+                parent = good.get(earlier[0])
+                if parent is None:
+                    check.add("parent", f"上级队伍（第 {earlier[0]} 行）有误，请先修改该行")
+                else:
+                    parent_region = parent.region.code
+                    parent_key = f"row:{earlier[0]}"
+                    if item is not None:
+                        item.parent_row = earlier[0]
+            elif existing:
+                parent_team = existing[0]
+                parent_region = parent_team.region_code
+                parent_key = f"id:{parent_team.pk}"
+                if parent_team.pk not in changeable:
+                    check.add("parent", f"您无权在“{parent_name}”下创建队伍")
+                elif (parent_team.pk, name) in taken_under:
+                    check.add("name", f"“{parent_name}”下已有同名队伍")
+                    exists.add(number)
+                elif item is not None:
+                    item.parent_id = parent_team.pk
+            else:
+                check.add("parent", f"找不到上级队伍“{parent_name}”（须为已有队伍，或写在本行之前）")
+            if parent_region and region is not None and not code.startswith(parent_region):
+                check.add("region", "下级队伍的区划须在上级队伍的区划范围内")
+        elif name and (name, code) in taken_top:
+            check.add("name", "该区划已有同名的顶级队伍")
+            exists.add(number)
+        key = (parent_key, name)
+        if name and key in seen:
+            check.add("name", f"与第 {seen[key]} 行的队伍重名")
+        for field_name, messages in check.errors.items():
+            report.errors.extend(RowError(number, field_name, m) for m in messages)
+        if not check.errors and item is not None:
+            seen[key] = number
+            good[number] = item
+    report.errors.sort(key=lambda e: (e.row, e.field))
+    report.valid = len(good)
+    return report, list(good.values())
+
+
+def write_team_rows(
+    actor: Any,
+    checked: list[TeamRow],
+    report: BulkReport,
+    *,
+    mode: str,
+    progress: Callable[[int], None] | None = None,
+) -> BulkReport:
+    """Create the checked teams through `create_team`, all in one transaction. In mode "valid" a row the
+    action still refuses is reported and skipped (its savepoint rolled back); in mode "all" it undoes all."""
+    created: dict[int, Team] = {}
+    parents = Team.objects.in_bulk([i.parent_id for i in checked if i.parent_id])
+    late: list[RowError] = []
+    with transaction.atomic():
+        for item in checked:
+            parent = created.get(item.parent_row) if item.parent_row else parents.get(item.parent_id or 0)
+            if (item.parent_row or item.parent_id) and parent is None:
+                late.append(RowError(item.row, "parent", "上级队伍未能创建，本行未导入"))
+                continue
+            try:
+                with transaction.atomic():
+                    team = create_team(
+                        actor, region=item.region, parent=parent, name=item.name, **item.fields
+                    )
+            except ValidationError as exc:
+                late.extend(
+                    RowError(item.row, key if key != "__all__" else "name", message)
+                    for key, messages in exc.message_dict.items()
+                    for message in messages
+                )
+                if mode == ImportMode.ALL:
+                    break
+                continue
+            created[item.row] = team
+            report.written += 1
+            if progress is not None and report.written % 50 == 0:
+                progress(report.written)
+        if late and mode == ImportMode.ALL:
+            transaction.set_rollback(True)
+            report.written = 0
+    _merge(report, late)
+    report.valid -= len({e.row for e in late})
+    return report
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Upload
+
+
+def upload(actor: Any, kind: str, filename: str, data: bytes, *, check: bool = True) -> ImportJob:
+    """Check a file and create its job with the per-row report; raises UploadRefused for a bad file."""
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": ["请选择导入类型：志愿者名册或志愿服务队名单"]})
+    region = _job_region(actor, kind)
+    job = ImportJob(
+        id=uuid.uuid4(),
+        kind=kind,
+        uploaded_by=actor,
+        filename=clean_filename(filename),
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        region_code=region,
+        status=ImportStatus.UPLOADED,
+    )
+    with open_workbook(data, kind) as book:
+        job.notes = book.header.notes
+        if check:
+            if kind == ImportKind.VOLUNTEERS:
+                report, _ = check_rows(actor, book.rows(), batch=job.batch)
+            else:
+                report, _ = check_team_rows(actor, book.rows())
+            if not report.total:
+                raise UploadRefused(MSG_NO_ROWS)
+            _apply_report(job, report)
+            job.status = ImportStatus.CHECKED
+    _store(job, data)
+    try:
+        with transaction.atomic():
+            job.save(force_insert=True)
+            audit.record(
+                "registry.import.upload",
+                actor=actor,
+                obj=job,
+                detail={
+                    "kind": kind,
+                    "size": job.size,
+                    "sha256": job.sha256,
+                    "rows": job.total_rows,
+                    "valid": job.valid_rows,
+                    "bad": job.bad_rows,
+                },
+            )
+            events.emit("registry.import.checked", id=str(job.id), kind=kind)
+    except BaseException:
+        _delete_stored(job)
+        raise
+    return job
+
+
+def discard(actor: Any, job: ImportJob) -> ImportJob:
+    """Give up a job that has not been run (or failed): its stored file is deleted."""
+    require_object(actor, Action.CHANGE, job, what="registry.import.discard")
+    if job.status == ImportStatus.IMPORTING and not job.is_stale:
+        raise ValidationError({"status": ["导入正在进行，不能放弃"]})
+    if job.status == ImportStatus.DONE:
+        raise ValidationError({"status": ["导入已完成"]})
+    with transaction.atomic():
+        _delete_stored(job)
+        job.status, job.failure, job.finished_at = ImportStatus.FAILED, "已放弃本次导入", timezone.now()
+        job.save(update_fields=["stored_path", "status", "failure", "finished_at", "updated_at"])
+        audit.record("registry.import.discard", actor=actor, obj=job, detail={"kind": job.kind})
+    return job
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Running
+
+
+def spawn(job_id: uuid.UUID, actor_id: int) -> None:
+    """Run the job in a daemon thread; if the process dies, the heartbeat goes stale and the job resumes."""
+    thread = threading.Thread(
+        target=_thread_main, args=(job_id, actor_id), name=f"import-{job_id}", daemon=True
+    )
+    thread.start()
+
+
+def _thread_main(job_id: uuid.UUID, actor_id: int) -> None:
+    try:
+        run_job(job_id, actor_id)
+    finally:
+        connections.close_all()
+
+
+def start_run(actor: Any, job: ImportJob, mode: str | None = None, *, background: bool = True) -> ImportJob:
+    """Start (or resume) writing the job's rows. `mode` "valid" writes the valid rows, "all" only a file
+    without a bad row; a resumed job keeps the mode it was started with."""
+    require_object(actor, Action.CHANGE, job, what="registry.import.run")
+    resume = job.can_resume
+    mode = job.mode if resume else (mode or "")
+    if mode not in ImportMode.values:
+        raise ValidationError({"mode": ["请选择导入方式：导入有效行，或全部无误才导入"]})
+    if not resume and job.status not in (ImportStatus.UPLOADED, ImportStatus.CHECKED):
+        messages: dict[str, str] = {
+            ImportStatus.IMPORTING: "导入正在进行中，请稍候",
+            ImportStatus.DONE: "该文件已导入完成",
+        }
+        raise ValidationError({"status": [messages.get(job.status, "该导入任务不能再运行，请重新上传文件")]})
+    if not job.stored_path:
+        raise ValidationError({"status": ["上传的文件已删除，请重新上传"]})
+    if mode == ImportMode.ALL and job.status == ImportStatus.CHECKED and job.bad_rows:
+        raise ValidationError(
+            {
+                "mode": [
+                    f"文件中有 {job.bad_rows} 行有误，选择“全部无误才导入”时不能导入。"
+                    "请修改后重新上传，或选择“导入有效行”"
+                ]
+            }
+        )
+    now = timezone.now()
+    claimable = Q(status__in=[ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.FAILED]) | Q(
+        status=ImportStatus.IMPORTING, heartbeat__lt=now - STALE_AFTER
+    )
+    with transaction.atomic():
+        claimed = (
+            ImportJob.objects.filter(claimable, pk=job.pk)
+            .exclude(stored_path="")
+            .update(
+                status=ImportStatus.IMPORTING,
+                mode=mode,
+                heartbeat=now,
+                started_at=now,
+                finished_at=None,
+                failure="",
+                progress=0,
+                updated_at=now,
+            )
+        )
+        if not claimed:
+            raise ValidationError({"status": ["导入正在进行中，请稍候"]})
+        audit.record(
+            "registry.import.run",
+            actor=actor,
+            obj=job,
+            detail={"mode": mode, "resume": resume, "kind": job.kind},
+        )
+        if background:
+            job_id, actor_id = job.pk, actor.pk
+            transaction.on_commit(lambda: spawn(job_id, actor_id))
+    if not background:
+        run_job(job.pk, actor.pk)
+    job.refresh_from_db()
+    return job
+
+
+class _Beat:
+    """Heartbeat and progress writes, at most every few seconds, outside the engine's transactions."""
+
+    def __init__(self, job_id: uuid.UUID) -> None:
+        self.job_id = job_id
+        self.last = 0.0
+
+    def __call__(self, progress: int | None = None, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < HEARTBEAT_EVERY_S and progress is None:
+            return
+        self.last = now
+        fields: dict[str, Any] = {"heartbeat": timezone.now()}
+        if progress is not None:
+            fields["progress"] = progress
+        ImportJob.objects.filter(pk=self.job_id).update(**fields)
+
+    def rows(self, rows: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        for i, row in enumerate(rows):
+            if i % 1000 == 0:
+                self()
+            yield row
+
+
+def run_job(job_id: uuid.UUID, actor_id: int) -> ImportJob:
+    """The worker: check the stored file again, then write (volunteers in resumable chunks, teams in one
+    transaction). Ends "done", or "failed" with a reason; never raises for a bad file or a failed write."""
+    job = ImportJob.objects.get(pk=job_id)
+    actor = get_user_model().objects.get(pk=actor_id)
+    beat = _Beat(job.pk)
+    report = BulkReport()
+    try:
+        data = _read_stored(job)
+        with open_workbook(data, job.kind) as book:
+            rows = beat.rows(book.rows())
+            if job.kind == ImportKind.VOLUNTEERS:
+                report, checked = check_rows(actor, rows, batch=job.batch)
+                _apply_report(job, report)
+                job.save(update_fields=_REPORT_FIELDS)
+                if job.mode == ImportMode.ALL and report.errors:
+                    return _finish(
+                        job, actor, report, f"重新检查时发现 {report.bad_rows} 行有误，未导入任何数据"
+                    )
+                write_rows(actor, checked, report, batch=job.batch, progress=beat)
+            else:
+                report, team_rows = check_team_rows(actor, rows)
+                _apply_report(job, report)
+                job.save(update_fields=_REPORT_FIELDS)
+                if job.mode == ImportMode.ALL and report.errors:
+                    return _finish(
+                        job, actor, report, f"重新检查时发现 {report.bad_rows} 行有误，未导入任何数据"
+                    )
+                write_team_rows(actor, team_rows, report, mode=job.mode, progress=beat)
+                if job.mode == ImportMode.ALL and report.errors:
+                    return _finish(job, actor, report, "导入时有行被拒绝，已撤销本次导入，未写入任何数据")
+    except UploadRefused as exc:
+        return _finish(job, actor, report, exc.message)
+    except PermissionDenied:
+        return _finish(job, actor, report, "您已无权导入这些数据，未继续导入")
+    except Exception:
+        logger.exception("import job %s failed", job_id)
+        return _finish(
+            job,
+            actor,
+            report,
+            "导入中断（系统错误）。已写入的行会保留，可点击“继续导入”接着导入",
+            keep_file=True,
+        )
+    return _finish(job, actor, report, "")
+
+
+_REPORT_FIELDS = [
+    "total_rows",
+    "valid_rows",
+    "already_imported",
+    "bad_rows",
+    "error_count",
+    "errors",
+    "updated_at",
+]
+
+
+def _finish(
+    job: ImportJob, actor: Any, report: BulkReport, failure: str, *, keep_file: bool = False
+) -> ImportJob:
+    """Record how the run ended. Only an interrupted run keeps its file (to be resumed); otherwise the
+    stored copy of the personal data is deleted: it has arrived where it belongs, or it will not."""
+    if report.total:
+        _apply_report(job, report)
+    job.written = job.progress = report.written
+    job.failure = failure[:500]
+    job.status = ImportStatus.FAILED if failure else ImportStatus.DONE
+    job.finished_at = job.heartbeat = timezone.now()
+    if not keep_file:
+        _delete_stored(job)
+    with transaction.atomic():
+        job.save()
+        audit.record(
+            "registry.import.finish",
+            actor=actor,
+            obj=job,
+            detail={
+                "status": job.status,
+                "written": job.written,
+                "already_imported": job.already_imported,
+                "bad": job.bad_rows,
+            },
+        )
+        events.emit("registry.import.finished", id=str(job.id), status=job.status, written=job.written)
+    return job
