@@ -318,49 +318,60 @@ def machine_busy() -> tuple[int, int]:
 
 
 class Backends:
-    """The server's PostgreSQL backends: their pids (for CPU), and samples of what they are doing."""
+    """The server's PostgreSQL backends, watched every 50 ms during a phase: what they are doing, and their
+    CPU. Connections come and go (DATABASE_CONN_MAX_AGE), so each backend's CPU is read while it lives:
+    from the phase's start, or from its birth if it connected during the phase."""
+
+    QUERY = (
+        "SELECT pid, state, wait_event_type, wait_event FROM pg_stat_activity WHERE datname = %s"
+        " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    )
 
     def __init__(self) -> None:
         import psycopg
 
         self.conn = psycopg.connect(f"{PG}/{DB_NAME}", autocommit=True)
         self.samples: Counter[str] = Counter()
+        self.cpu: dict[int, list[float]] = {}  # pid → [CPU at first sight, CPU at last sight]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def pids(self) -> list[int]:
-        rows = self.conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
-            " AND backend_type = 'client backend'",
-            [DB_NAME],
-        ).fetchall()
-        return [pid for (pid,) in rows]
+    def _look(self, first: bool = False) -> None:
+        for pid, state, kind, event in self.conn.execute(self.QUERY, [DB_NAME]).fetchall():
+            used = cpu_seconds([pid])
+            if pid not in self.cpu:
+                self.cpu[pid] = [used if first else 0.0, used]
+            elif used:  # 0: it has just gone
+                self.cpu[pid][1] = used
+            if first:
+                continue
+            if state == "active":
+                label = "running" if kind is None else f"waiting on {kind}:{event}"
+            else:
+                label = str(state)
+            self.samples[label] += 1
 
-    def _sample(self) -> None:
+    def _run(self) -> None:
         while not self._stop.wait(0.05):
-            for state, kind, event in self.conn.execute(
-                "SELECT state, wait_event_type, wait_event FROM pg_stat_activity WHERE datname = %s"
-                " AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
-                [DB_NAME],
-            ).fetchall():
-                if state == "active":
-                    label = "running" if kind is None else f"waiting on {kind}:{event}"
-                else:
-                    label = str(state)
-                self.samples[label] += 1
+            self._look()
 
-    def start_sampling(self) -> None:
+    def start(self) -> None:
         self.samples.clear()
+        self.cpu.clear()
+        self._look(first=True)
         self._stop.clear()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def stop_sampling(self) -> dict[str, float]:
+    def stop(self) -> tuple[float, dict[str, float]]:
+        """CPU seconds of the backends over the phase, and the share of samples in each state."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        self._look()
         total = sum(self.samples.values()) or 1
-        return {label: n / total for label, n in self.samples.most_common()}
+        cpu = sum(last - first for first, last in self.cpu.values())
+        return cpu, {label: n / total for label, n in self.samples.most_common()}
 
     def close(self) -> None:
         self.conn.close()
@@ -487,16 +498,14 @@ async def run_phase(port: int, items: list, make_raw, on_result, limit_s: float)
 def measured(
     port: int, proc: subprocess.Popen, db: Backends, items: list, make_raw, on_result=None, limit_s=60.0
 ) -> Phase:
-    pids, db_pids = server_pids(proc), db.pids()
-    cpu0, server0, db0, busy0 = time.process_time(), cpu_seconds(pids), cpu_seconds(db_pids), machine_busy()
-    db.start_sampling()
+    pids = server_pids(proc)
+    cpu0, server0, busy0 = time.process_time(), cpu_seconds(pids), machine_busy()
+    db.start()
     phase = asyncio.run(run_phase(port, items, make_raw, on_result, limit_s))
-    phase.db_states = db.stop_sampling()
+    phase.db_cpu_s, phase.db_states = db.stop()
     busy1 = machine_busy()
     phase.client_cpu_s = time.process_time() - cpu0
     phase.server_cpu_s = cpu_seconds(pids) - server0
-    new_backends = [p for p in db.pids() if p not in db_pids]  # opened during the phase: count them whole
-    phase.db_cpu_s = cpu_seconds(db_pids) - db0 + cpu_seconds(new_backends)
     phase.machine_busy = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
     return phase
 

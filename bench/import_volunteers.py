@@ -115,12 +115,10 @@ def main() -> None:
     from vetvol.registry.models import Consent, ImportJob, StatusChange, Volunteer, VolunteerSkill
 
     user, _ = User.objects.get_or_create(username=USERNAME, defaults={"is_superuser": True})
-    # Housekeeping, not measured: volunteers an earlier run imported go, their own rows first. Django's
+    # Housekeeping, not measured: volunteers imported earlier go, their own rows first. Django's
     # collector would check every PROTECT relation of 100,000 objects (minutes on PostgreSQL); nothing
     # else refers to these rows, and the database's foreign keys would refuse the delete if anything did.
-    old = Volunteer.objects.filter(
-        import_batch__in=[str(pk) for pk in ImportJob.objects.values_list("pk", flat=True)]
-    )
+    old = Volunteer.objects.filter(registered_via="import")
     for model in (StatusChange, Consent, VolunteerSkill):
         model.objects.filter(volunteer__in=old.values("pk")).delete()
     old._raw_delete(old.db)  # type: ignore[attr-defined]

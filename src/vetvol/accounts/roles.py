@@ -20,8 +20,13 @@ class Role(models.TextChoices):
 
 
 _ADMIN = {
-    Action.VIEW, Action.CHANGE, Action.VIEW_PEOPLE, Action.CHANGE_PEOPLE,
-    Action.UNMASK, Action.MANAGE_USERS, Action.EXPORT,
+    Action.VIEW,
+    Action.CHANGE,
+    Action.VIEW_PEOPLE,
+    Action.CHANGE_PEOPLE,
+    Action.UNMASK,
+    Action.MANAGE_USERS,
+    Action.EXPORT,
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.PROVINCE_ADMIN: frozenset(_ADMIN),

@@ -4,17 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_auditentry_append_only'),
+        ("core", "0002_auditentry_append_only"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Sequence',
+            name="Sequence",
             fields=[
-                ('name', models.CharField(max_length=50, primary_key=True, serialize=False)),
-                ('value', models.BigIntegerField(default=0)),
+                ("name", models.CharField(max_length=50, primary_key=True, serialize=False)),
+                ("value", models.BigIntegerField(default=0)),
             ],
         ),
     ]

@@ -5,32 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('regions', '0002_liaisonpoint_unique_name_message'),
-        ('registry', '0003_importjob'),
+        ("regions", "0002_liaisonpoint_unique_name_message"),
+        ("registry", "0003_importjob"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='certificate',
-            name='registry_cert_type_region',
+            model_name="certificate",
+            name="registry_cert_type_region",
         ),
         migrations.RemoveIndex(
-            model_name='volunteerskill',
-            name='registry_vskill_skill_region',
+            model_name="volunteerskill",
+            name="registry_vskill_skill_region",
         ),
         migrations.AddIndex(
-            model_name='certificate',
-            index=models.Index(fields=['type', 'region_code', 'valid_until', 'issued_on', 'volunteer'], name='registry_cert_talent'),
+            model_name="certificate",
+            index=models.Index(
+                fields=["type", "region_code", "valid_until", "issued_on", "volunteer"],
+                name="registry_cert_talent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='volunteer',
-            index=models.Index(fields=['id', 'number', 'status', 'region_code', 'user'], name='registry_vol_talent_cover'),
+            model_name="volunteer",
+            index=models.Index(
+                fields=["id", "number", "status", "region_code", "user"], name="registry_vol_talent_cover"
+            ),
         ),
         migrations.AddIndex(
-            model_name='volunteerskill',
-            index=models.Index(fields=['skill', 'region_code', 'level', 'volunteer'], name='registry_vskill_talent'),
+            model_name="volunteerskill",
+            index=models.Index(
+                fields=["skill", "region_code", "level", "volunteer"], name="registry_vskill_talent"
+            ),
         ),
     ]
