@@ -23,6 +23,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((gettext("行政区划"), reverse("regions:browser")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_PEOPLE):
             items.append((gettext("志愿者"), reverse("registry:volunteer_list")))
+        if user.is_superuser or user.region_prefixes(Action.CHANGE_PEOPLE):
+            items.append((gettext("批量导入"), reverse("registry:import_upload")))
         if user.is_superuser or user.region_prefixes(Action.VIEW):
             items.append((gettext("志愿服务队"), reverse("registry:team_list")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_AUDIT):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from vetvol.core.models import IdempotencyKey
 
@@ -49,8 +49,9 @@ def run(
             IdempotencyKey.objects.create(
                 user=user, scope=scope, key=key, request_hash=digest, status_code=status, response=response
             )
-    except IntegrityError:
-        # A concurrent retry with the same key may have won the race; then its answer is the answer.
+    except Exception:
+        # A retry that overlapped the original fails on the original's writes (a unique constraint, a
+        # claim already taken); once the original has committed, its stored answer is the answer.
         found = IdempotencyKey.objects.filter(user=user, scope=scope, key=key).first()
         if found is None:
             raise

@@ -198,16 +198,16 @@ class Page:
         return self.number > 1
 
 
-def page_of(qs: QuerySet[Any], page: int = 1, size: int = 50, cap: int = COUNT_CAP) -> Page:
+def page_of(qs: QuerySet[Any], page: int = 1, size: int = 50, cap: int = 0) -> Page:
     """Page `page` of an ordered queryset, without an exact COUNT over a large result.
 
     The page's ids come first, from a narrow query (ids only, `size + 1` of them: the extra one says whether
     there is a next page) that the database can answer from covering indexes; then the full rows of those
-    ids alone, with the queryset's joins and prefetches. Unless the page already shows the end, matches are
-    counted up to `cap + 1` in a LIMITed subquery, so the cost does not grow with the result (on a million
-    volunteers an exact COUNT of a large talent search costs several times the page; see
-    bench/talent_search.py). `cap=0` skips the count: `count` is then the rows up to this page, and
-    `count_capped` says there are more."""
+    ids alone, with the queryset's joins and prefetches. There is no COUNT by default: `count` is the rows up
+    to this page and `count_capped` says there are more ("50+", exact on the last page). With `cap` (e.g.
+    COUNT_CAP), matches are counted up to `cap + 1` in a LIMITed subquery ("1,000+"). On a million
+    volunteers (bench/talent_search.py) the capped count adds about 5 ms at the median and 20 ms at p95 to a
+    talent-pool page, and an exact COUNT grows with the result (90 ms at 15,000 matches)."""
     page = max(1, page)
     offset = (page - 1) * size
     ids = list(qs.prefetch_related(None).values_list("pk", flat=True)[offset : offset + size + 1])
@@ -222,7 +222,8 @@ def page_of(qs: QuerySet[Any], page: int = 1, size: int = 50, cap: int = COUNT_C
         rows = [by_pk[pk] for pk in ids if pk in by_pk]
     if not has_next and (ids or page == 1):
         return Page(rows, page, size, False, offset + len(rows), False)
-    if cap <= 0:
+    if cap <= 0 and ids:
         return Page(rows, page, size, has_next, offset + len(rows), has_next)
-    found = qs.prefetch_related(None).order_by().values("pk")[: cap + 1].count()
-    return Page(rows, page, size, has_next, min(found, cap), found > cap)
+    limit = max(cap, offset)  # a page past the end counts what there is, up to where it starts
+    found = qs.prefetch_related(None).order_by().values("pk")[: limit + 1].count()
+    return Page(rows, page, size, has_next, min(found, limit), found > limit)

@@ -15,6 +15,13 @@ def five(make_volunteer):
     return [make_volunteer(n) for n in range(1, 6)]
 
 
+def test_first_page_says_there_is_more_without_counting(people, five):
+    with CaptureQueriesContext(connection) as queries:
+        page = page_of(Volunteer.objects.order_by("number"), 1, 2)
+    assert (len(page.rows), page.has_next, page.count, page.count_capped) == (2, True, 2, True)
+    assert not any("COUNT(" in q["sql"] for q in queries.captured_queries)
+
+
 def test_first_page_with_more_to_come_counts_up_to_the_cap(people, five):
     page = page_of(Volunteer.objects.order_by("number"), 1, 2, cap=3)
     assert [v.number for v in page.rows] == sorted(v.number for v in five)[:2]
