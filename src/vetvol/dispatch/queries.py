@@ -200,6 +200,7 @@ def team_totals(team_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Outcomes summed by the teams of assigned volunteers: missions (closed incidents with at least one of
     the team's members done on them), rescued, bodies recovered, served, distinct volunteers, minutes."""
     from vetvol.activities.models import HourRecord
+    from vetvol.activities.queries import counting_q
 
     done = Assignment.objects.filter(status=AssignmentStatus.DONE, incident__status="closed")
     memberships = Membership.objects.filter(volunteer_id__in=done.values("volunteer_id"))
@@ -227,9 +228,9 @@ def team_totals(team_ids: list[int] | None = None) -> list[dict[str, Any]]:
     }
     for team_id, inc_ids in incidents.items():
         minutes = (
-            HourRecord.objects.filter(source="dispatch", volunteer_id__in=volunteers[team_id]).aggregate(
-                m=Sum("minutes")
-            )["m"]
+            HourRecord.objects.filter(source="dispatch", volunteer_id__in=volunteers[team_id])
+            .filter(counting_q())  # pending, rejected and superseded records do not count
+            .aggregate(m=Sum("minutes"))["m"]
             or 0
         )
         rows[team_id] = {
