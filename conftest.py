@@ -151,3 +151,46 @@ def _append_only_triggers(request, _django_db_marker):
             for table in tables:
                 for sql in uninstall_sql(connection.vendor, table):
                     cur.execute(sql)
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """The ASGI application (pages and websockets) served by uvicorn in a thread on a free port, over the
+    test database: its base URL, e.g. http://127.0.0.1:41234. Like `live_server`, but with websockets.
+    Connections opened by the server's threads close after each request, so none outlives the test."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from django.conf import settings
+    from django.db import connections
+
+    from vetvol.asgi import application
+    from vetvol.dispatch import live
+
+    ages = {alias: cfg.get("CONN_MAX_AGE", 0) for alias, cfg in settings.DATABASES.items()}
+    for alias in ages:
+        settings.DATABASES[alias]["CONN_MAX_AGE"] = 0
+        connections[alias].settings_dict["CONN_MAX_AGE"] = 0
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(application, lifespan="off", log_level="warning", ws="websockets-sansio")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+    live.forget_loop()
+    for alias, age in ages.items():
+        settings.DATABASES[alias]["CONN_MAX_AGE"] = age
+        connections[alias].settings_dict["CONN_MAX_AGE"] = age

@@ -172,7 +172,11 @@ TEMPLATES = [
 
 # Database: SQLite (WAL) under var/ by default; DATABASE_URL=postgres://... in production.
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'vetvol.sqlite3'}"
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+# Persistent connections serve the WSGI workers. Under ASGI (`vetvol serve`) each request may run in another
+# thread, so connections would pile up: there they are closed after each request (VETVOL_ASGI is set by
+# vetvol/asgi.py).
+_conn_max_age = 0 if env_bool("VETVOL_ASGI", False) else env_int("DATABASE_CONN_MAX_AGE", 60)
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=_conn_max_age)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"] = {
@@ -245,7 +249,9 @@ STORAGES = {
     },
 }
 
-# Redis backs the cache (and later the channel layer) in production; local memory otherwise.
+# Redis backs the cache and the channel layer in production; local memory otherwise. The in-memory channel
+# layer reaches only the process it lives in: a deployment with more than one process (gunicorn workers,
+# the dispatch clock, the websocket server) needs REDIS_URL so that events reach every live board.
 REDIS_URL = env_str("REDIS_URL")
 CACHES = {
     "default": (
@@ -254,6 +260,16 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+CHANNEL_LAYERS = {
+    "default": (
+        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        if REDIS_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
+# The live board draws boundaries from shipped GeoJSON; a tile server (e.g. https://tiles.example/{z}/{x}/{y}.png)
+# may be named to draw a base map under them. Its origin is added to the page's Content-Security-Policy.
+VETVOL_MAP_TILE_URL = env_str("VETVOL_MAP_TILE_URL") or ""
 
 LOGGING = {
     "version": 1,

@@ -13,20 +13,26 @@ from vetvol.core.scoping import Action
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    from vetvol.activities.stars import may_decide as may_decide_stars  # the one rule of approval levels
+
     user = getattr(request, "user", None)
     items: list[tuple[str, str]] = []
     if user is not None and user.is_authenticated:
         items.append((gettext("首页"), reverse("home")))
         items.append((gettext("志愿服务活动"), reverse("activities:list")))
         items.append((gettext("我的志愿服务"), reverse("activities:me")))
+        items.append((gettext("应急任务"), reverse("dispatch:me")))
         if user.is_superuser or user.region_prefixes(Action.VIEW):
             items.append((gettext("行政区划"), reverse("regions:browser")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_PEOPLE):
             items.append((gettext("志愿者"), reverse("registry:volunteer_list")))
+            items.append((gettext("实时调度"), reverse("dispatch:board")))
         if user.is_superuser or user.region_prefixes(Action.CHANGE_PEOPLE):
             items.append((gettext("批量导入"), reverse("registry:import_upload")))
         if user.is_superuser or user.region_prefixes(Action.VIEW):
             items.append((gettext("志愿服务队"), reverse("registry:team_list")))
+        if may_decide_stars(user):
+            items.append((gettext("星级审核"), reverse("activities:star_requests")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_AUDIT):
             items.append((gettext("审计日志"), reverse("core:audit_log")))
         items.append((gettext("API 文档"), "/api/docs"))

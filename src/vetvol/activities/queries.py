@@ -109,3 +109,18 @@ def my_hours(volunteer: Volunteer) -> QuerySet[HourRecord]:
         .select_related("activity")
         .order_by("-service_date", "-id")
     )
+
+
+def in_progress(now: Any = None) -> QuerySet[Activity]:
+    """Activities under way now (not cancelled): the live board's activity sites. Not scoped: callers
+    narrow by region through the scoping primitive or publish per region group."""
+    now = now or timezone.now()
+    return Activity.objects.filter(starts_at__lte=now, ends_at__gt=now).exclude(
+        status=ActivityStatus.CANCELLED
+    )
+
+
+def on_site(now: Any = None) -> QuerySet[Attendance]:
+    """Volunteers checked in and not yet out at activities under way now."""
+    now = now or timezone.now()
+    return Attendance.objects.filter(checked_out_at=None, activity__in=in_progress(now).values("pk"))

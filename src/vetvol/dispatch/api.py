@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Header, Router, Schema, Status
@@ -14,7 +14,7 @@ from pydantic import Field, StringConstraints
 
 from vetvol.core import idempotency
 from vetvol.core.scoping import Action, get_for_user
-from vetvol.dispatch import actions, queries
+from vetvol.dispatch import actions, board, queries
 from vetvol.dispatch.models import Incident, Need, RunCard
 from vetvol.regions.models import Region
 from vetvol.registry.models import Team
@@ -117,6 +117,21 @@ def incident_create(request: HttpRequest, payload: IncidentIn):  # type: ignore[
 @router.get("/incidents/{incident_id}", summary="Incident with needs, shortfalls, invitations, assignments")
 def incident_get(request: HttpRequest, incident_id: int) -> dict:
     return queries.incident_detail(queries.get_incident_for_user(request.user, incident_id), request.user)
+
+
+@router.get("/incidents/{incident_id}/timeline", summary="What happened at an incident, oldest first")
+def incident_timeline(request: HttpRequest, incident_id: int) -> list[dict]:
+    incident = queries.get_incident_for_user(request.user, incident_id)
+    board.watchable(request.user, incident.region_code)  # the timeline names responders: people access
+    return board.timeline(incident)
+
+
+@router.get("/board", summary="The live board's state for a region node (then follow /ws/board/)")
+def board_state(request: HttpRequest, region: str = "") -> dict:
+    node = board.watchable(request.user, region) if region else board.home_region(request.user)
+    if node is None:
+        raise PermissionDenied("no region to watch")
+    return board.state(request.user, node)
 
 
 @router.patch("/incidents/{incident_id}", summary="Change an incident")

@@ -8,8 +8,10 @@ class DispatchConfig(AppConfig):
 
     def ready(self) -> None:
         from vetvol.core import events
-        from vetvol.dispatch import locations
+        from vetvol.dispatch import live, locations
 
         # Keep the location index in step with registrations and edits made elsewhere (after commit).
         for name in ("registry.volunteer.registered", "registry.volunteer.updated"):
             events.subscribe(name, locations.on_volunteer_changed)
+        # Dispatch events reach the live boards and the volunteers' phones (journal + channel layer).
+        live.subscribe()

@@ -293,3 +293,25 @@ class VolunteerLocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.volunteer_id} {self.source} {self.lat},{self.lng}"
+
+
+class BoardEvent(RegionScopedModel):
+    """The live board's journal: each dispatch event, numbered after commit, so a board that reconnects
+    replays what it missed (`seq` greater than the last one it saw) and an incident shows its timeline.
+    Visible to whoever may see people in its region (the board shows where volunteers are). The dispatch
+    clock prunes rows older than a day."""
+
+    seq = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=40)
+    incident_id = models.BigIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    at = models.DateTimeField(db_index=True)
+
+    region_actions = {Action.VIEW: Action.VIEW_PEOPLE}
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["incident_id", "seq"], name="dispatch_boardevent_incident")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.name}"

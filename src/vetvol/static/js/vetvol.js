@@ -18,3 +18,11 @@ document.addEventListener("alpine:init", () => {
     },
   }));
 });
+
+// A <select class="js-autosubmit"> submits its form when changed (no inline handlers under the CSP).
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  if (target instanceof HTMLSelectElement && target.classList.contains("js-autosubmit") && target.value && target.form) {
+    target.form.submit();
+  }
+});

@@ -1,14 +1,14 @@
-"""Expire overdue invitations and run the next invitation round. Production runs this every few seconds
-(`vetvol dispatch_tick --loop 5` under the process supervisor, or from `vetvol simulate`); any number of
-processes may run it at once: claims and rounds are decided by the database (incident rows are locked)."""
+"""Expire overdue invitations, run the next invitation round, push the boards' counters. Production runs it
+continuously (`vetvol dispatch_tick --loop 2` under the process supervisor, or `vetvol serve --tick`); any
+number of processes may run it at once: claims and rounds are decided by the database."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from vetvol.dispatch import clock
 from vetvol.dispatch.actions import tick
 
 
@@ -19,12 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--loop", type=float, default=0, help="repeat every N seconds (0: once)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        while True:
-            result = tick()
-            self.stdout.write(
-                f"expired {result['expired']}, incidents with open slots {result['incidents']}, "
-                f"invited {result['invited']}"
-            )
-            if not options["loop"]:
-                return
-            time.sleep(options["loop"])
+        if options["loop"]:
+            clock.run(every=options["loop"], out=self.stdout)
+            return
+        result = tick()
+        self.stdout.write(
+            f"expired {result['expired']}, incidents with open slots {result['incidents']}, "
+            f"invited {result['invited']}"
+        )
