@@ -28,17 +28,18 @@ static: node_modules/.installed
 
 install: $(VENV)/.installed static
 
-# The demo: SQLite under var/, Guangdong's tree, demo accounts, then the server.
+# The demo: SQLite under var/, Guangdong's tree, demo accounts, then the server (pages and live websockets)
+# with the dispatch clock and a simulation of incidents and responders in the same process.
 demo: install
 	scripts/check_system_deps.sh
 	@mkdir -p var
 	$(VETVOL) migrate --verbosity 0
 	$(VETVOL) load_regions
 	$(VETVOL) seed_demo
-	VETVOL_DEMO_MODE=true $(VETVOL) runserver $(HOST)
+	VETVOL_DEMO_MODE=true $(VETVOL) serve $(HOST) --simulate
 
 serve: install
-	VETVOL_DEMO_MODE=true $(VETVOL) runserver $(HOST)
+	VETVOL_DEMO_MODE=true $(VETVOL) serve $(HOST) --simulate
 
 # Everything CI checks. With VETVOL_TEST_POSTGRES_URL set, the suite runs a second time on PostgreSQL.
 test: install

@@ -164,6 +164,7 @@ def asgi_server(transactional_db):
 
     import uvicorn
     from django.conf import settings
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
     from django.db import connections
 
     from vetvol.asgi import application
@@ -178,7 +179,10 @@ def asgi_server(transactional_db):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(application, lifespan="off", log_level="warning", ws="websockets-sansio")
+        # static files served from the source tree, as the live server does (tests run with DEBUG off)
+        uvicorn.Config(
+            ASGIStaticFilesHandler(application), lifespan="off", log_level="warning", ws="websockets-sansio"
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

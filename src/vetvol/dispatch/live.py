@@ -116,6 +116,7 @@ def relay(name: str, payload: dict[str, Any]) -> None:
     publish to the boards of every level above the event and to the volunteer it concerns."""
     from vetvol.dispatch import board
     from vetvol.dispatch.models import BoardEvent
+    from vetvol.registry.models import Team, Volunteer
 
     region_code = payload.get("region_code") or ""
     volunteer_id = payload.get("volunteer_id")
@@ -126,6 +127,10 @@ def relay(name: str, payload: dict[str, Any]) -> None:
         send(sends)
         return
     data = _plain(payload)
+    if volunteer_id:  # the board names people by their public volunteer number
+        data["volunteer"] = Volunteer.objects.filter(pk=volunteer_id).values_list("number", flat=True).first()
+    if payload.get("team_id"):
+        data["team"] = Team.objects.filter(pk=payload["team_id"]).values_list("name", flat=True).first()
     incident_id = payload.get("incident_id") or (
         payload.get("id") if name.startswith("dispatch.incident") else None
     )
@@ -163,6 +168,7 @@ def publish_counters(now: Any = None) -> int:
 
 def prune(now: Any = None) -> int:
     from vetvol.dispatch.models import BoardEvent
+    from vetvol.registry.models import Team, Volunteer
 
     now = now or timezone.now()
     deleted, _ = BoardEvent.objects.filter(at__lt=now - KEEP).delete()

@@ -8,6 +8,9 @@
   if (!root) return;
   const L = JSON.parse(document.getElementById("board-labels").textContent);
   const SVG = "http://www.w3.org/2000/svg";
+  // Map units: the Web Mercator square is WORLD units wide, large enough that a district is a few hundred
+  // units across (browsers draw very small SVG text and strokes badly).
+  const WORLD = 1e6;
   const regionCode = root.dataset.region;
   const svg = document.getElementById("map");
   const state = {
@@ -40,7 +43,7 @@
   const statusLabel = (s) => L.status[s] || s;
   const merc = (lng, lat) => {
     const s = Math.sin((Math.max(-85, Math.min(85, lat)) * Math.PI) / 180);
-    return [((lng + 180) / 360) * 1000, (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * 1000];
+    return [((lng + 180) / 360) * WORLD, (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * WORLD];
   };
   const unit = () => (box ? Math.max(box.x1 - box.x0, box.y1 - box.y0) : 1);
 
@@ -78,7 +81,7 @@
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
     drawTiles();
     for (const { f, rings, cx, cy } of shapes) {
-      const d = rings.map((ring) => "M" + ring.map(([x, y]) => `${x.toFixed(4)},${y.toFixed(4)}`).join("L") + "Z").join("");
+      const d = rings.map((ring) => "M" + ring.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join("L") + "Z").join("");
       const path = svgEl("path", { d, class: "region", "vector-effect": "non-scaling-stroke", "data-code": f.properties.code });
       const title = svgEl("title");
       title.textContent = f.properties.name;
@@ -96,8 +99,8 @@
   function drawTiles() {
     const template = root.dataset.tileUrl;
     if (!template || !box) return;
-    const z = Math.max(0, Math.min(18, Math.floor(Math.log2((6 * 1000) / (box.x1 - box.x0)))));
-    const n = 2 ** z, size = 1000 / n;
+    const z = Math.max(0, Math.min(18, Math.floor(Math.log2((6 * WORLD) / (box.x1 - box.x0)))));
+    const n = 2 ** z, size = WORLD / n;
     for (let tx = Math.floor(box.x0 / size); tx <= Math.floor(box.x1 / size); tx++) {
       for (let ty = Math.floor(box.y0 / size); ty <= Math.floor(box.y1 / size); ty++) {
         const href = template.replace("{z}", z).replace("{x}", tx).replace("{y}", ty);
@@ -193,6 +196,10 @@
         return tr;
       }),
     );
+    // incidents and responders move with every event; activity figures come with the pushed counters
+    const open = [...state.incidents.values()].filter((i) => i.status !== "closed");
+    totals.incidents = open.length;
+    totals.responders = open.reduce((n, i) => n + i.filled, 0);
     for (const [k, v] of Object.entries(totals)) {
       const node = document.querySelector(`[data-total="${k}"]`);
       if (node) node.textContent = String(v);
@@ -203,11 +210,11 @@
     const d = ev.data || {};
     const what = L.events[ev.name] || ev.name;
     if (ev.name === "dispatch.invitation.sent") {
-      const who = d.volunteer_id ? `${L.volunteer} #${d.volunteer_id}` : `${L.team} #${d.team_id}`;
+      const who = d.volunteer_id ? `${L.volunteer} ${d.volunteer || d.volunteer_id}` : `${L.team} ${d.team || d.team_id}`;
       return `${what}：${d.role || ""} → ${who}${d.distance_km != null ? ` (${Number(d.distance_km).toFixed(1)} ${L.km})` : ""}`;
     }
     if (ev.name === "dispatch.invitation.answered" || ev.name === "dispatch.invitation.expired" || ev.name === "dispatch.assignment.status") {
-      return `${what}：${L.volunteer} #${d.volunteer_id} ${statusLabel(d.status)}`;
+      return `${what}：${L.volunteer} ${d.volunteer || d.volunteer_id} ${statusLabel(d.status)}`;
     }
     if (ev.name === "dispatch.incident.closed") {
       return `${what}`;
@@ -299,6 +306,7 @@
       drawIncidents();
       drawPositions();
       renderIncidents();
+      renderCounters();
     });
   }
 
