@@ -168,7 +168,6 @@ def publish_counters(now: Any = None) -> int:
 
 def prune(now: Any = None) -> int:
     from vetvol.dispatch.models import BoardEvent
-    from vetvol.registry.models import Team, Volunteer
 
     now = now or timezone.now()
     deleted, _ = BoardEvent.objects.filter(at__lt=now - KEEP).delete()
