@@ -262,7 +262,10 @@ CACHES = {
 }
 CHANNEL_LAYERS = {
     "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        # Redis Pub/Sub: one publish per group, and each server process subscribes once per group and fans
+        # out to its own websockets in memory (the list-based layer sends one Redis message per client:
+        # too slow for hundreds of boards). At most once; a board that misses something replays the journal.
+        {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )

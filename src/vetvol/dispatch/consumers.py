@@ -33,8 +33,16 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
     async def encode_json(cls, content: Any) -> str:
         return json.dumps(content, cls=DjangoJSONEncoder, ensure_ascii=False)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every handler, through a thread hop; relayed
+        # board messages touch no database, and a busy board gets hundreds a second: send them directly.
+        if message.get("type") == "live.message":
+            await self.send(text_data=message["text"])
+            return
+        await super().dispatch(message)
+
     async def live_message(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["message"])
+        await self.send(text_data=event["text"])
 
     async def disconnect(self, code: int) -> None:
         if self.group:

@@ -15,6 +15,7 @@ them to reach another process. A board that missed messages replays the journal 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from datetime import timedelta
@@ -76,8 +77,6 @@ def forget_loop() -> None:
 
 def _plain(value: Any) -> Any:
     """JSON-ready values (datetimes as ISO text): what the channel layer and the journal can carry."""
-    import json
-
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
@@ -85,8 +84,11 @@ async def _send_all(sends: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    texts: dict[int, str] = {}
     for group, message in sends:
-        await layer.group_send(group, {"type": "live.message", "message": message})
+        # serialised once here, not once per websocket: a board event may go to hundreds of clients
+        text = texts.setdefault(id(message), json.dumps(message, ensure_ascii=False))
+        await layer.group_send(group, {"type": "live.message", "text": text})
 
 
 def send(sends: list[tuple[str, dict[str, Any]]]) -> None:

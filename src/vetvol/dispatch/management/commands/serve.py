@@ -61,7 +61,13 @@ class Command(BaseCommand):
             )
             worker.start()
         config = uvicorn.Config(
-            application, host=host or "127.0.0.1", port=int(port), lifespan="off", ws="websockets-sansio"
+            application,
+            host=host or "127.0.0.1",
+            port=int(port),
+            lifespan="off",
+            ws="websockets-sansio",
+            # board messages are small and many: compressing each one per client costs more than it saves
+            ws_per_message_deflate=False,
         )
         try:
             uvicorn.Server(config).run()
