@@ -10,6 +10,9 @@ printed is exactly what was signed.
 The QR code (and the check code printed beside it) lead to the public page
 `/public/certificates/<number>/?s=<check code>`; the check code is the start of the signature, so numbers,
 which are sequential, cannot be walked to read other people's certificates.
+
+A revoked certificate (a `CertificateRevocation` row) stays authentic but is no longer valid: the public page
+says so with the date of revocation (the reason stays internal), and its PDF is no longer served.
 """
 
 from __future__ import annotations
@@ -183,7 +186,9 @@ def verify_url(cert: ServiceCertificate) -> str:
 
 @dataclass(frozen=True)
 class Verification:
-    """The answer of the public page: valid or not, and then only what may be shown to anyone."""
+    """The answer of the public page: valid or not, and then only what may be shown to anyone. A revoked
+    certificate is not valid; its public facts are shown with `revoked_on`, so the holder of the paper can
+    see which certificate was withdrawn and when."""
 
     valid: bool
     number: str = ""
@@ -194,6 +199,17 @@ class Verification:
     period_to: date | None = None
     issuer: str = ""
     issued_on: date | None = None
+    revoked_on: date | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_on is not None
+
+
+def revoked_on(cert: ServiceCertificate) -> date | None:
+    """The day the certificate was revoked (local time), or None while it stands."""
+    revocation = getattr(cert, "revocation", None)
+    return timezone.localtime(revocation.revoked_at).date() if revocation is not None else None
 
 
 def verify(number: str, signature_fragment: str) -> Verification:
@@ -202,7 +218,7 @@ def verify(number: str, signature_fragment: str) -> Verification:
     fragment = (signature_fragment or "").strip()
     if not number or len(number) > 20 or len(fragment) < CHECK_CODE_LENGTH:
         return Verification(valid=False)
-    cert = ServiceCertificate.objects.select_related("volunteer").filter(number=number).first()
+    cert = ServiceCertificate.objects.select_related("volunteer", "revocation").filter(number=number).first()
     if cert is None:
         return Verification(valid=False)
     if not hmac.compare_digest(fragment.encode(), cert.signature[: len(fragment)].encode()):
@@ -210,8 +226,10 @@ def verify(number: str, signature_fragment: str) -> Verification:
     if not is_authentic(cert):
         return Verification(valid=False)
     content = cert.content
+    withdrawn = revoked_on(cert)
     return Verification(
-        valid=True,
+        valid=withdrawn is None,
+        revoked_on=withdrawn,
         number=cert.number,
         title=content["title"],
         masked_name=mask(content["volunteer"]["name"], "name"),

@@ -16,7 +16,16 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from vetvol.activities.models import Activity, ActivityStatus, Attendance, HourApproval, HourRecord, SignUp
+from vetvol.activities.models import (
+    Activity,
+    ActivityStatus,
+    Attendance,
+    HourApproval,
+    HourRecord,
+    SignUp,
+    StarAward,
+    StarRequest,
+)
 from vetvol.core.scoping import Action, get_for_user
 from vetvol.registry.models import Volunteer
 
@@ -124,3 +133,45 @@ def on_site(now: Any = None) -> QuerySet[Attendance]:
     """Volunteers checked in and not yet out at activities under way now."""
     now = now or timezone.now()
     return Attendance.objects.filter(checked_out_at=None, activity__in=in_progress(now).values("pk"))
+
+
+# Star requests --------------------------------------------------------------------------------------------
+
+
+def pending_star_requests() -> QuerySet[StarRequest]:
+    """Requests waiting for a decision: not rejected, not awarded in their attempt, and not overtaken by a
+    standing award of the same level or higher (a 1-star request left over once 3 stars were awarded)."""
+    awarded = StarAward.objects.filter(
+        volunteer=OuterRef("volunteer"), stars=OuterRef("stars"), attempt=OuterRef("attempt")
+    )
+    overtaken = StarAward.objects.filter(
+        volunteer=OuterRef("volunteer"), stars__gte=OuterRef("stars"), revocation__isnull=True
+    )
+    return StarRequest.objects.filter(rejection__isnull=True).filter(~Exists(awarded), ~Exists(overtaken))
+
+
+def _decidable(user: Any) -> QuerySet[StarRequest]:
+    """Pending requests at a level the user's grants cover (region scope itself comes from `restrict`)."""
+    from vetvol.activities.stars import approvable_q
+    from vetvol.core.scoping import allowed_prefixes
+
+    return pending_star_requests().filter(approvable_q(allowed_prefixes(user, Action.CHANGE)))
+
+
+def star_requests_to_decide(user: Any) -> QuerySet[StarRequest]:
+    """The approver's list, oldest first. Their own stars and the requests they made are left out: nobody
+    decides those (the actions refuse them, audited, if tried anyway)."""
+    return (
+        _decidable(user)
+        .restrict(user, Action.CHANGE)  # type: ignore[attr-defined]
+        .exclude(volunteer__user_id=user.pk)
+        .exclude(requested_by_id=user.pk)
+        .select_related("volunteer", "volunteer__home_region", "requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+def get_star_request_for_decision(user: Any, pk: int) -> StarRequest:
+    """A request the user's grants let them decide now; 404 for anything else (another region, a level
+    above them, already decided)."""
+    return get_for_user(_decidable(user).select_related("volunteer"), user, Action.CHANGE, pk=pk)

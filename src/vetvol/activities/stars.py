@@ -7,20 +7,24 @@ come from the setting VETVOL_STAR_MIN_MONTHS ({stars: months}, merged over the d
 
 Approval by region level: the county-level division of the volunteer's home for one and two stars, the city
 for three and four, the province for five. Dongguan and Zhongshan have no county level; their city approves.
+An award that was revoked no longer counts: the volunteer's stars are those of the awards still standing.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from vetvol.activities.models import StarAward
 from vetvol.activities.queries import effective_minutes
+from vetvol.core.scoping import Action, allowed_prefixes, subtree_q
 from vetvol.regions.models import Region
 from vetvol.registry.models import Volunteer
 
@@ -66,18 +70,51 @@ def eligible_stars(volunteer: Volunteer, today: date | None = None) -> int:
     return stars_for(effective_minutes(volunteer, until=today), registered_on(volunteer), today)
 
 
-def awarded_stars(volunteer: Volunteer | int) -> int:
-    """The highest star level awarded so far (0: none)."""
+def standing_awards(volunteer: Volunteer | int) -> QuerySet[StarAward]:
+    """The volunteer's awards that have not been revoked."""
     volunteer_id = volunteer if isinstance(volunteer, int) else volunteer.pk
-    return StarAward.objects.filter(volunteer_id=volunteer_id).aggregate(top=Max("stars"))["top"] or 0
+    return StarAward.objects.filter(volunteer_id=volunteer_id, revocation__isnull=True)
+
+
+def awarded_stars(volunteer: Volunteer | int) -> int:
+    """The highest star level awarded so far and not revoked (0: none)."""
+    return standing_awards(volunteer).aggregate(top=Max("stars"))["top"] or 0
 
 
 def approving_region(volunteer: Volunteer, stars: int) -> str:
     """The region node whose staff approve `stars` for this volunteer: county, city or province."""
-    code = volunteer.region_code[: APPROVER_CODE_LENGTH[stars]]
+    return approving_code(volunteer.region_code, stars)
+
+
+def approving_code(region_code: str, stars: int) -> str:
+    code = region_code[: APPROVER_CODE_LENGTH[stars]]
     if len(code) == 6 and not Region.objects.filter(code=code).exists():
         code = code[:4]  # a town directly under its city (Dongguan, Zhongshan)
     return code
+
+
+def approvable_q(prefixes: Iterable[str] | None, field: str = "region_code") -> Q:
+    """Star requests (or awards) whose approving level lies under one of `prefixes` (a user's grants;
+    None: everywhere): a grant on a county covers 1–2 stars in its subtree, a city 1–4, the province all.
+
+    A grant below the county level covers none. In Dongguan and Zhongshan, which have no county level, no
+    grant sits on a 6-digit code, so their city's grant is the first that covers 1–2 stars: the same rule
+    as `approving_region`, with no look-up per row."""
+    if prefixes is None:
+        return Q()
+    q = Q(pk__in=[])
+    for prefix in set(prefixes):
+        covered = [s for s in LEVELS if len(prefix) <= APPROVER_CODE_LENGTH[s]]
+        if covered:
+            q |= subtree_q(field, [prefix]) & Q(stars__in=covered)
+    return q
+
+
+def may_decide(user: Any) -> bool:
+    """Whether any of the user's grants allowing changes sits high enough to decide some star level (the
+    approvers' page and its menu entry)."""
+    prefixes = allowed_prefixes(user, Action.CHANGE)
+    return prefixes is None or any(len(p) <= max(APPROVER_CODE_LENGTH.values()) for p in prefixes)
 
 
 @dataclass(frozen=True)

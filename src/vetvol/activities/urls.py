@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vetvol.activities import views
+from vetvol.activities import recognition_views, views
 
 app_name = "activities"
 urlpatterns = [
@@ -10,7 +10,20 @@ urlpatterns = [
     path("export/hours.<str:fmt>", views.export_hours, name="export_hours"),
     path("me/ecard/", views.ecard, name="ecard"),
     path("me/certificates/", views.my_certificates, name="my_certificates"),
+    path("me/stars/request/", recognition_views.my_star_request, name="my_star_request"),
     path("certificates/<str:number>.pdf", views.certificate_pdf, name="certificate_pdf"),
+    path(
+        "certificates/<str:number>/revoke/", recognition_views.certificate_revoke, name="certificate_revoke"
+    ),
+    path("stars/", recognition_views.star_requests, name="star_requests"),
+    path("stars/<int:pk>/approve/", recognition_views.star_approve, name="star_approve"),
+    path("stars/<int:pk>/reject/", recognition_views.star_reject, name="star_reject"),
+    path("stars/awards/<int:pk>/revoke/", recognition_views.star_revoke, name="star_revoke"),
+    path(
+        "volunteers/<int:pk>/recognition/",
+        recognition_views.volunteer_recognition,
+        name="volunteer_recognition",
+    ),
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
     path("<int:pk>/", views.activity_detail, name="detail"),

@@ -24,7 +24,14 @@ from vetvol.activities import actions, certificates, queries
 from vetvol.activities.actions.attendance import ecard_token
 from vetvol.activities.actions.signups import eligibility_problems
 from vetvol.activities.forms import ActivityForm, ProjectForm
-from vetvol.activities.models import Activity, CertificateKind, Project, ServiceCertificate, SignUp
+from vetvol.activities.models import (
+    Activity,
+    CertificateKind,
+    Project,
+    ServiceCertificate,
+    SignUp,
+    StarRequest,
+)
 from vetvol.activities.stars import star_status
 from vetvol.core import audit, idempotency
 from vetvol.core.scoping import Action, get_for_user
@@ -387,11 +394,22 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"已出具{cert.get_kind_display()}，编号 {cert.number}")
             return redirect("activities:my_certificates")
     status = star_status(volunteer)
+    latest_request = (
+        StarRequest.objects.filter(volunteer=volunteer)
+        .select_related("rejection")
+        .order_by("-requested_at", "-id")
+        .first()
+    )
     context = {
         "volunteer": volunteer,
         "form": form,
-        "certificates": ServiceCertificate.objects.filter(volunteer=volunteer).order_by("-issued_at")[:50],
+        "certificates": ServiceCertificate.objects.filter(volunteer=volunteer)
+        .select_related("revocation")
+        .order_by("-issued_at")[:50],
         "stars": status,
+        "star_request": latest_request,
+        "star_request_pending": latest_request is not None
+        and queries.pending_star_requests().filter(pk=latest_request.pk).exists(),
         "next_hours": queries.hours_label(status.next_minutes or 0),
         "counted_hours": queries.hours_label(queries.effective_minutes(volunteer)),
     }
@@ -401,13 +419,25 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
 @login_required
 def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
     """The PDF, for the volunteer themselves or staff who may see the volunteer; 404 for anyone else."""
-    cert = ServiceCertificate.objects.select_related("volunteer").filter(number=number[:20]).first()
+    cert = (
+        ServiceCertificate.objects.select_related("volunteer", "revocation")
+        .filter(number=number[:20])
+        .first()
+    )
     if cert is None:
         raise Http404
     volunteer = get_for_user(Volunteer.objects.all(), request.user, Action.VIEW, pk=cert.volunteer_id)
     if not certificates.is_authentic(cert):
         logger.error("certificate %s fails verification: not served", cert.number)
         raise Http404
+    revoked_on = certificates.revoked_on(cert)
+    if revoked_on is not None:  # withdrawn: no longer handed out as a valid certificate
+        return render(
+            request,
+            "activities/certificate_revoked.html",
+            {"cert": cert, "revoked_on": revoked_on},
+            status=410,
+        )
     if volunteer.user_id != request.user.pk:
         audit.record(
             "activities.certificate.download",

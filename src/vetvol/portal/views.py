@@ -141,9 +141,12 @@ def team(request: HttpRequest, team_id: str) -> HttpResponse:
 def certificate(request: HttpRequest, number: str) -> HttpResponse:
     """Verification of a service certificate, reached by its QR code: masked name, number, hours, validity.
     An unknown number, a wrong check code (`s`) and a tampered certificate all answer 404 with the same
-    page ("此证明不存在或已被篡改"), so numbers cannot be walked and nothing tells the cases apart."""
+    page ("此证明不存在或已被篡改"), so numbers cannot be walked and nothing tells the cases apart. A revoked
+    certificate, reached with its right check code, answers 410 with its public facts and the date it was
+    revoked (never the reason). Only a 200 is cached, so a revocation shows at most PUBLIC_MAX_AGE late."""
     result = verify(number, request.GET.get("s", ""))
     context = {"v": result, "number": number}
-    response = render(request, "portal/certificate.html", context, status=200 if result.valid else 404)
+    status = 200 if result.valid else 410 if result.revoked else 404
+    response = render(request, "portal/certificate.html", context, status=status)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -1,11 +1,11 @@
 """Activities state changes, split by sub-domain; import from here."""
 
 from vetvol.activities.actions.attendance import check_in, check_out, close_forgotten, rotating_code
-from vetvol.activities.actions.certificates import issue_certificate
+from vetvol.activities.actions.certificates import issue_certificate, revoke_certificate
 from vetvol.activities.actions.hours import approve_hours, backfill_hours, correct_hours, enter_hours
 from vetvol.activities.actions.projects import add_insurance, cancel_activity, create_activity, create_project
 from vetvol.activities.actions.signups import cancel_signup, decide_signup, mark_no_show, sign_up
-from vetvol.activities.actions.stars import approve_star, request_star
+from vetvol.activities.actions.stars import approve_star, reject_star, request_star, revoke_star
 
 __all__ = [
     "add_insurance",
@@ -24,7 +24,10 @@ __all__ = [
     "enter_hours",
     "issue_certificate",
     "mark_no_show",
+    "reject_star",
     "request_star",
+    "revoke_certificate",
+    "revoke_star",
     "rotating_code",
     "sign_up",
 ]

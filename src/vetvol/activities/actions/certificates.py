@@ -2,7 +2,10 @@
 
 The volunteer asks on their phone, or staff who may change the volunteer's record ask for them. The same
 request twice on one day (same kind, period and hours) returns the certificate already issued; at most
-VETVOL_CERTIFICATES_PER_DAY (default 10) new ones a day per volunteer."""
+VETVOL_CERTIFICATES_PER_DAY (default 10) new ones a day per volunteer.
+
+A certificate found wrong is revoked by staff who may change the volunteer's record in their region (not by
+the volunteer), with a reason kept internal: a revocation row is added, the certificate stays as signed."""
 
 from __future__ import annotations
 
@@ -11,11 +14,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from vetvol.activities import certificates
-from vetvol.activities.models import CertificateKind, ServiceCertificate
+from vetvol.activities.actions.stars import clean_reason
+from vetvol.activities.models import CertificateKind, CertificateRevocation, ServiceCertificate
 from vetvol.activities.queries import effective_records
 from vetvol.core import audit, events, ids
 from vetvol.core.scoping import Action, require, require_object
@@ -114,3 +119,42 @@ def issue_certificate(
             region_code=volunteer.region_code,
         )
     return cert
+
+
+def revoke_certificate(actor: Any, cert: ServiceCertificate, reason: str) -> CertificateRevocation:
+    """Withdraw a certificate found wrong. Public verification then says "revoked on <date>" (never the
+    reason), and the PDF is no longer served."""
+    volunteer = cert.volunteer
+    require(actor, Action.CHANGE_PEOPLE, volunteer.region_code, what="activities.certificate.revoke")
+    text = clean_reason(reason, "reason", gettext("请填写撤销理由"))
+    done = CertificateRevocation.objects.filter(certificate=cert).first()
+    if done is not None:
+        raise ValidationError({"reason": [_already_revoked(cert, done)]})
+    try:
+        with transaction.atomic():
+            revocation = CertificateRevocation.objects.create(
+                certificate=cert, reason=text, revoked_by=actor, region_code=volunteer.region_code
+            )
+            audit.record(
+                "activities.certificate.revoke",
+                actor=actor,
+                obj=volunteer,
+                detail={"number": cert.number, "kind": cert.kind, "reason": text},
+            )
+            events.emit(
+                "activities.certificate.revoked",
+                number=cert.number,
+                volunteer_id=volunteer.pk,
+                region_code=volunteer.region_code,
+            )
+    except IntegrityError as exc:  # revoked a moment ago by someone else
+        done = CertificateRevocation.objects.get(certificate=cert)
+        raise ValidationError({"reason": [_already_revoked(cert, done)]}) from exc
+    return revocation
+
+
+def _already_revoked(cert: ServiceCertificate, done: CertificateRevocation) -> str:
+    return gettext("证明 %(number)s 已于 %(date)s 撤销，不能重复撤销") % {
+        "number": cert.number,
+        "date": f"{timezone.localtime(done.revoked_at):%Y-%m-%d}",
+    }

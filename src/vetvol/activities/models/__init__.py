@@ -11,7 +11,15 @@ from vetvol.activities.models.projects import (
     ProjectStatus,
     ServiceDomain,
 )
-from vetvol.activities.models.recognition import CertificateKind, ServiceCertificate, StarAward, StarRequest
+from vetvol.activities.models.recognition import (
+    CertificateKind,
+    CertificateRevocation,
+    ServiceCertificate,
+    StarAward,
+    StarRejection,
+    StarRequest,
+    StarRevocation,
+)
 from vetvol.activities.models.signups import ACTIVE_SIGNUP, Attendance, CheckMethod, SignUp, SignUpStatus
 
 __all__ = [
@@ -22,6 +30,7 @@ __all__ = [
     "ApprovalLevel",
     "Attendance",
     "CertificateKind",
+    "CertificateRevocation",
     "CheckMethod",
     "FencePolicy",
     "HourApproval",
@@ -35,5 +44,7 @@ __all__ = [
     "SignUp",
     "SignUpStatus",
     "StarAward",
+    "StarRejection",
     "StarRequest",
+    "StarRevocation",
 ]

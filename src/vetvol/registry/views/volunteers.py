@@ -18,6 +18,9 @@ from vetvol.registry import actions, queries
 from vetvol.registry.forms import SelfRegisterForm, StatusForm, VolunteerForm
 from vetvol.registry.models import VolunteerStatus
 
+PAGE_SIZE = 50
+MAX_PAGE = 100_000  # beyond it the OFFSET alone is the cost, and a huge number must not reach the database
+
 
 def _apply_errors(form: Form, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
@@ -203,18 +206,20 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
     except FilterError as exc:
         errors = exc.errors
         f = talent_filter_from_params({})
-    page_number = max(1, int(request.GET.get("page", "1")) if request.GET.get("page", "1").isdigit() else 1)
-    size = 50
-    rows = list(queries.talent_search(request.user, f)[(page_number - 1) * size : page_number * size + 1])
+    raw_page = request.GET.get("page", "1")
+    page_number = int(raw_page) if raw_page.isdecimal() and len(raw_page) <= 9 else 1
+    page_number = min(max(page_number, 1), MAX_PAGE)
+    # No COUNT over the whole pool: the page's ids (and one more, for "next"), then their rows.
+    page = queries.page_of(queries.talent_search(request.user, f), page_number, PAGE_SIZE)
+    params = request.GET.copy()
+    params.pop("page", None)
     context = {
-        "rows": rows[:size],
-        "has_next": len(rows) > size,
-        "page_number": page_number,
+        "page": page,
         "errors": errors,
         "skills": Skill.objects.filter(is_active=True),
         "certificate_types": CertificateType.objects.filter(is_active=True),
         "statuses": VolunteerStatus.choices,
         "params": request.GET,
-        "query": request.GET.urlencode(),
+        "query": params.urlencode(),
     }
     return render(request, "registry/volunteer_list.html", context, status=400 if errors else 200)
