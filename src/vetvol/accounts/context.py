@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if user.is_superuser or user.region_prefixes(Action.VIEW_PEOPLE):
             items.append((gettext("志愿者"), reverse("registry:volunteer_list")))
             items.append((gettext("实时调度"), reverse("dispatch:board")))
+            items.append((gettext("响应预案"), reverse("dispatch:run_cards")))
         if user.is_superuser or user.region_prefixes(Action.CHANGE_PEOPLE):
             items.append((gettext("批量导入"), reverse("registry:import_upload")))
         if user.is_superuser or user.region_prefixes(Action.VIEW):

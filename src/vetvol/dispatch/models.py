@@ -98,6 +98,17 @@ class RunCard(RegionScopedModel):
     def __str__(self) -> str:
         return f"{self.incident_type}/{self.level}@{self.region_code}"
 
+    @classmethod
+    def owner_q(cls, user: Any, action: str) -> Q | None:
+        """Cards on the nodes above one's grants apply to one's incidents: they may be read (not changed)."""
+        if action != Action.VIEW:
+            return None
+        from vetvol.core.scoping import allowed_prefixes
+
+        prefixes = allowed_prefixes(user, Action.VIEW) or []
+        above = {p[:n] for p in prefixes for n in (2, 4, 6, 9) if n < len(p)}
+        return Q(region_code__in=above) if above else None
+
 
 class RunCardRole(models.Model):
     run_card = models.ForeignKey(RunCard, on_delete=models.CASCADE, related_name="roles")

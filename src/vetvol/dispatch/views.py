@@ -21,11 +21,23 @@ from django.views.decorators.http import require_POST
 from vetvol.activities.queries import volunteer_of
 from vetvol.core import idempotency
 from vetvol.core.middleware import CSP
-from vetvol.core.scoping import Action
+from vetvol.core.scoping import Action, subtree_q
 from vetvol.dispatch import actions, board, queries
-from vetvol.dispatch.forms import IncidentForm
-from vetvol.dispatch.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentStatus, Invitation
+from vetvol.dispatch.forms import CloseForm, IncidentForm, RoleRows, RunCardForm, TeamInviteForm
+from vetvol.dispatch.models import (
+    ACTIVE_ASSIGNMENT,
+    Assignment,
+    AssignmentStatus,
+    Incident,
+    IncidentStatus,
+    Invitation,
+    Need,
+    RunCard,
+    TeamInvitation,
+)
 from vetvol.regions.models import Region
+from vetvol.registry.models import Team
+from vetvol.registry.models.teams import LEADING_ROLES, Membership
 
 DATA_DIR = Region._meta.app_config.path + "/data"  # type: ignore[union-attr]
 
@@ -73,6 +85,7 @@ def _labels() -> dict[str, Any]:
         "km": _("公里"),
         "on_site": _("在岗"),
         "outcome": _("处置结果"),
+        "details": _("详情与处置"),
     }
 
 
@@ -166,14 +179,8 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             form.add_error("region", _("您无权在该地区报告事件"))
         else:
             messages.success(request, _("事件已报告，正在邀请志愿者：%(title)s") % {"title": incident.title})
-            return redirect(f"{_board_url()}?region={incident.region_code[:6]}&incident={incident.pk}")
+            return redirect("dispatch:incident", pk=incident.pk)
     return render(request, "dispatch/incident_form.html", {"form": form})
-
-
-def _board_url() -> str:
-    from django.urls import reverse
-
-    return reverse("dispatch:board")
 
 
 # -- the volunteer's phone page ------------------------------------------------------------------------------
@@ -198,6 +205,9 @@ def _my_context(request: HttpRequest) -> dict[str, Any]:
         "assignment": assignment,
         "next_steps": _next_steps(assignment),
         "recent": recent,
+        "leads_team": Membership.objects.filter(
+            volunteer=volunteer, role__in=LEADING_ROLES, left_on=None
+        ).exists(),
         "form_key": uuid.uuid4().hex,
     }
 
@@ -266,3 +276,160 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
 
     _form_once(request, f"dispatch_status:{assignment.pk}", {"status": status}, handler)
     return redirect("dispatch:me")
+
+
+# -- commanders: one incident --------------------------------------------------------------------------------
+def _incident_context(request: HttpRequest, incident: Incident, **forms_: Any) -> dict[str, Any]:
+    can_change = Incident.objects.restrict(request.user, Action.CHANGE).filter(pk=incident.pk).exists()
+    detail = queries.incident_detail(incident, request.user)
+    context: dict[str, Any] = {"incident": incident, "detail": detail, "can_change": can_change}
+    if can_change and incident.status != IncidentStatus.CLOSED:
+        needs = [(n["id"], f"{n['name']}（{n['filled']}/{n['count']}）") for n in detail["needs"]]
+        teams = list(
+            Team.objects.restrict(request.user, Action.VIEW)
+            .filter(subtree_q("region_code", [incident.region_code[:4]]))
+            .order_by("region_code", "name")
+            .values_list("pk", "name")[:300]
+        )
+        context["team_form"] = forms_.get("team_form") or TeamInviteForm(needs, teams)
+        context["close_form"] = forms_.get("close_form") or CloseForm()
+    context["team_invitations"] = list(
+        TeamInvitation.objects.filter(incident=incident).select_related("team", "need").order_by("id")
+    )
+    return context
+
+
+@login_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An incident for its commander: needs with shortfall reasons, who was invited and who answered,
+    team invitations, and (while open) inviting a team and closing with the outcome."""
+    incident = queries.get_incident_for_user(request.user, pk)
+    return render(request, "dispatch/incident_detail.html", _incident_context(request, incident))
+
+
+@login_required
+@require_POST
+def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = queries.get_incident_for_user(request.user, pk, Action.CHANGE)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.close_incident(request.user, incident, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("事件已结束，参与志愿者的服务时长已记录"))
+            return redirect("dispatch:incident", pk=incident.pk)
+    context = _incident_context(request, incident, close_form=form)
+    return render(request, "dispatch/incident_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def incident_invite_team(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = queries.get_incident_for_user(request.user, pk, Action.CHANGE)
+    context = _incident_context(request, incident)
+    form = TeamInviteForm(
+        context["team_form"].fields["need"].choices, context["team_form"].fields["team"].choices, request.POST
+    )
+    if form.is_valid():
+        need = Need.objects.filter(pk=form.cleaned_data["need"], incident=incident).first()
+        team = Team.objects.restrict(request.user, Action.VIEW).filter(pk=form.cleaned_data["team"]).first()
+        if need is None or team is None:
+            raise Http404
+        try:
+            actions.invite_team(request.user, incident, need, team)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("已邀请%(team)s，由队长选派队员") % {"team": team.name})
+            return redirect("dispatch:incident", pk=incident.pk)
+    context["team_form"] = form
+    return render(request, "dispatch/incident_detail.html", context, status=400)
+
+
+# -- team leaders: pick members for a team invitation --------------------------------------------------------
+@login_required
+def team_invitations(request: HttpRequest) -> HttpResponse:
+    """Open invitations of the teams the user leads, each with the members who could take the role now."""
+    rows = []
+    for ti in (
+        TeamInvitation.objects.restrict(request.user, Action.VIEW)
+        .exclude(incident__status=IncidentStatus.CLOSED)
+        .select_related("incident", "need", "team")
+        .order_by("-id")[:50]
+    ):
+        rows.append(
+            {"ti": ti, "eligible": queries.eligible_team_members(ti), "open": actions.open_slots(ti.need)}
+        )
+    return render(request, "dispatch/team_invitations.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def team_pick(request: HttpRequest, pk: int) -> HttpResponse:
+    ti = queries.get_team_invitation_for_user(request.user, pk)
+    ids = [int(v) for v in request.POST.getlist("volunteer") if v.isdigit()]
+    if not ids:
+        messages.error(request, _("请至少选择一名队员"))
+        return redirect("dispatch:team_invitations")
+    try:
+        sent = actions.assign_team_members(request.user, ti, ids)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    except PermissionDenied:
+        messages.error(request, _("只有队长或副队长可以选派队员"))
+    else:
+        messages.success(request, _("已向 %(n)d 名队员发出邀请") % {"n": len(sent)})
+    return redirect("dispatch:team_invitations")
+
+
+# -- admins: run cards ---------------------------------------------------------------------------------------
+@login_required
+def run_cards(request: HttpRequest) -> HttpResponse:
+    cards = RunCard.objects.restrict(request.user, Action.VIEW).prefetch_related("roles")
+    can_edit = bool(request.user.is_superuser or request.user.region_prefixes(Action.MANAGE_USERS))  # type: ignore[union-attr]
+    return render(request, "dispatch/run_cards.html", {"cards": cards, "can_edit": can_edit})
+
+
+@login_required
+def run_card_edit(request: HttpRequest) -> HttpResponse:
+    """Create or replace the run card of a type and level on a region node (admins of that node)."""
+    initial: dict[str, Any] = {k: request.GET.get(k, "") for k in ("region", "incident_type", "level")}
+    rows_initial: list[dict[str, Any]] = []
+    existing = RunCard.objects.restrict(request.user, Action.VIEW).filter(
+        region_code=initial["region"], incident_type=initial["incident_type"], level=initial["level"] or 0
+    )
+    card = existing.prefetch_related("roles").first()
+    if card:
+        initial["note"] = card.note
+        rows_initial = [
+            {
+                "name": r.name,
+                "skill_code": r.skill_code,
+                "certificate_code": r.certificate_code,
+                "count": r.count,
+            }
+            for r in card.roles.all()
+        ]
+    form = RunCardForm(request.user, request.POST or None, initial=initial)
+    rows = RoleRows(request.POST or None, initial=rows_initial, prefix="roles")
+    if request.method == "POST" and form.is_valid() and rows.is_valid():
+        roles = [r for r in rows.cleaned_data if r.get("name")]
+        try:
+            actions.save_run_card(
+                request.user,
+                region=form.cleaned_data["region"],
+                incident_type=form.cleaned_data["incident_type"],
+                level=form.cleaned_data["level"],
+                roles=roles,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except PermissionDenied:
+            form.add_error("region", _("您无权修改该地区的响应预案"))
+        else:
+            messages.success(request, _("响应预案已保存"))
+            return redirect("dispatch:run_cards")
+    return render(request, "dispatch/run_card_form.html", {"form": form, "rows": rows})

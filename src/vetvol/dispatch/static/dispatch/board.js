@@ -254,7 +254,9 @@
     const outcome = detail.status === "closed"
       ? ` · ${L.outcome}: ${detail.people_rescued} / ${detail.bodies_recovered} / ${detail.people_served}`
       : "";
-    document.getElementById("panel-meta").textContent = `${statusLabel(detail.status)} · ${hhmm(detail.opened_at)}${outcome}`;
+    const meta = document.getElementById("panel-meta");
+    meta.textContent = `${statusLabel(detail.status)} · ${hhmm(detail.opened_at)}${outcome} · `;
+    meta.appendChild(el("a", { href: `/dispatch/incidents/${detail.id}/` }, L.details));
     document.getElementById("panel-needs").replaceChildren(
       ...detail.needs.map((n) => {
         const li = el("li", { "data-need": n.id });
