@@ -13,5 +13,6 @@ class DispatchConfig(AppConfig):
         # Keep the location index in step with registrations and edits made elsewhere (after commit).
         for name in ("registry.volunteer.registered", "registry.volunteer.updated"):
             events.subscribe(name, locations.on_volunteer_changed)
+        events.subscribe("registry.volunteers.imported", locations.on_volunteers_imported)
         # Dispatch events reach the live boards and the volunteers' phones (journal + channel layer).
         live.subscribe()

@@ -99,6 +99,12 @@ def on_volunteer_changed(name: str, payload: dict[str, Any]) -> None:
         sync_locations([int(payload["id"])])
 
 
+def on_volunteers_imported(name: str, payload: dict[str, Any]) -> None:
+    """Event handler: index the home rows of volunteers written by a bulk import (one chunk at a time)."""
+    if payload.get("ids"):
+        sync_locations([int(i) for i in payload["ids"]])
+
+
 def set_live(volunteer_id: int, lat: float, lng: float, at: datetime, skills: int = 0) -> None:
     """Keep only the latest live position (called inside the position action's transaction)."""
     VolunteerLocation.objects.update_or_create(

@@ -41,7 +41,9 @@ class Simulation:
         if actor is None:
             raise SimulationError("no superuser: run `vetvol seed_demo` first")
         self.actor = actor
-        if not Loc.objects.exists():
+        from vetvol.registry.models import Volunteer
+
+        if Loc.objects.filter(source="home").count() < Volunteer.objects.exclude(lat=None).count():
             self._say(f"indexing locations: {sync_locations()} volunteers")
         self.places = list(
             Region.objects.filter(level="county", lat__isnull=False).values_list("code", "lat", "lng", "name")

@@ -482,3 +482,31 @@ def test_api_run_cards(client, people):
     r = _post(client, "/api/dispatch/run-cards", body)
     assert r.status_code == 201 and r.json()["roles"][0]["count"] == 3
     assert client.delete(f"/api/dispatch/run-cards/{r.json()['id']}").status_code == 204
+
+
+def test_location_index_follows_the_registry(people, root, open_incident, django_capture_on_commit_callbacks):
+    """Volunteers imported in bulk and skills given later are dispatchable without a manual re-index."""
+    from conftest import volunteer_raw
+
+    from vetvol.registry import actions as registry_actions
+    from vetvol.registry.actions.bulk import bulk_register
+
+    lat, lng = offset(km_east=1.0)
+    rows = [
+        (i, {**volunteer_raw(i), "skills": "水上救援" if i == 1 else "", "lat": lat, "lng": lng})
+        for i in (1, 2)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        report = bulk_register(root, rows, batch="t-index")
+    assert report.written == 2
+    assert VolunteerLocation.objects.filter(source="home").count() == 2
+    swimmer = Skill.objects.get(code="water_rescue")
+    found = search_candidates(lat, lng, RoleFilter(skill_id=swimmer.pk), k=5, radius_km=5)
+    assert len(found) == 1  # only the one imported with the skill
+    from vetvol.registry.models import Volunteer
+
+    other = Volunteer.objects.get(import_batch="t-index", skills__isnull=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        registry_actions.set_skills(root, other, {"water_rescue": 2})
+    found = search_candidates(lat, lng, RoleFilter(skill_id=swimmer.pk), k=5, radius_km=5)
+    assert len(found) == 2

@@ -65,7 +65,9 @@ def test_incident_page_close_and_scope(client, people, responder, open_incident)
     assert client.post(f"/dispatch/incidents/{incident.pk}/close/", {"summary": "x"}).status_code == 404
 
 
-def test_team_invitation_from_the_incident_page_to_the_leaders_page(client, people, responder, open_incident, root):
+def test_team_invitation_from_the_incident_page_to_the_leaders_page(
+    client, people, responder, open_incident, root
+):
     from vetvol.registry import actions as registry_actions
 
     team = registry_actions.create_team(root, region=Region.objects.get(code="440304"), name="福田救援队")
@@ -77,7 +79,9 @@ def test_team_invitation_from_the_incident_page_to_the_leaders_page(client, peop
     need = incident.needs.get()
     client.force_login(people.futian_admin)
     assert "福田救援队" in client.get(f"/dispatch/incidents/{incident.pk}/").content.decode()
-    answer = client.post(f"/dispatch/incidents/{incident.pk}/invite-team/", {"need": need.pk, "team": team.pk})
+    answer = client.post(
+        f"/dispatch/incidents/{incident.pk}/invite-team/", {"need": need.pk, "team": team.pk}
+    )
     assert answer.status_code == 302
     ti = TeamInvitation.objects.get()
     again = client.post(f"/dispatch/incidents/{incident.pk}/invite-team/", {"need": need.pk, "team": team.pk})
@@ -90,7 +94,10 @@ def test_team_invitation_from_the_incident_page_to_the_leaders_page(client, peop
     assert Invitation.objects.filter(volunteer=member, team_invitation=ti, status="pending").exists()
     client.force_login(member.user)  # a member is not the leader: nothing to pick, nothing changes
     assert incident.title not in client.get("/dispatch/team-invitations/").content.decode()
-    assert client.post(f"/dispatch/team-invitations/{ti.pk}/pick/", {"volunteer": [leader.pk]}).status_code == 404
+    assert (
+        client.post(f"/dispatch/team-invitations/{ti.pk}/pick/", {"volunteer": [leader.pk]}).status_code
+        == 404
+    )
 
 
 def test_run_card_page_saves_for_admins(client, people):
@@ -139,7 +146,9 @@ def test_volunteer_phone_page_accept_and_move(client, people, responder, open_in
     assert "执行中的任务" in page and "我已出发" in page
     again = client.post(f"/dispatch/invitations/{invitation.pk}/answer/", {"accept": "1", "form_key": key})
     assert again.status_code == 302 and Assignment.objects.filter(volunteer=volunteer).count() == 1
-    client.post(f"/dispatch/assignments/{assignment.pk}/status/", {"status": "en_route", "form_key": key + "x"})
+    client.post(
+        f"/dispatch/assignments/{assignment.pk}/status/", {"status": "en_route", "form_key": key + "x"}
+    )
     assert Assignment.objects.get(pk=assignment.pk).status == "en_route"
     fragment = client.get("/dispatch/me/", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment and "出发中" in fragment

@@ -357,7 +357,12 @@ def write_rows(
                 region_code=region,
                 detail={"batch": batch, "rows": len(volunteers), "first": numbers[0], "last": numbers[-1]},
             )
-            events.emit("registry.volunteers.imported", batch=batch, count=len(volunteers))
+            events.emit(
+                "registry.volunteers.imported",
+                batch=batch,
+                count=len(volunteers),
+                ids=[saved[v["number"]] for v in volunteers],
+            )
         report.written += len(volunteers)
         if progress is not None:
             progress(report.written)

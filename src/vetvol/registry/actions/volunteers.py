@@ -244,6 +244,7 @@ def set_skills(actor: Any, volunteer: Volunteer, skills: dict[str, int]) -> None
         audit.record(
             "registry.volunteer.skills", actor=actor, obj=volunteer, detail={"skills": sorted(skills)}
         )
+        events.emit("registry.volunteer.updated", id=volunteer.pk, region_code=volunteer.region_code)
 
 
 def add_certificate(
