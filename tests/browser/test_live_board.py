@@ -1,5 +1,6 @@
 """The live board in real Chromium, served over ASGI with websockets: an invitation accepted on the
-volunteer's phone page appears on the commander's board in another browser context, without a reload."""
+volunteer's phone page appears on the commander's board in another browser context, without a reload, and
+the responder's shared position shows on the map."""
 
 from __future__ import annotations
 
@@ -46,7 +47,12 @@ def test_accepted_invitation_appears_on_the_board(asgi_server: str, browser: Bro
 
     board_context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     phone_context = browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN"
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation={"latitude": HOME[0], "longitude": HOME[1]},
+        permissions=["geolocation"],
     )
     try:
         board_context.set_default_timeout(10_000)
@@ -94,10 +100,11 @@ def test_accepted_invitation_appears_on_the_board(asgi_server: str, browser: Bro
         expect(board.locator("#panel-needs")).to_contain_text("救生员 1/1")
         assert Assignment.objects.filter(incident=incident, volunteer=responder).exists()
 
-        # the responder sets off: the board hears that too
+        # the responder sets off: the board hears that too, and sees where they are (they consented)
         phone.get_by_role("button", name="我已出发").tap()
         expect(phone.locator("#duty")).to_contain_text("出发中")
         expect(board.locator("#panel-timeline")).to_contain_text("出发中")
+        expect(board.locator(f"#map circle.responder[data-volunteer='{responder.pk}']")).to_have_count(1)
         assert errors == []
     finally:
         phone_context.close()
