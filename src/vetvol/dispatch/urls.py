@@ -12,6 +12,7 @@ urlpatterns = [
     path("incidents/<int:pk>/invite-team/", views.incident_invite_team, name="incident_invite_team"),
     path("team-invitations/", views.team_invitations, name="team_invitations"),
     path("team-invitations/<int:pk>/pick/", views.team_pick, name="team_pick"),
+    path("team-totals/", views.team_totals, name="team_totals"),
     path("run-cards/", views.run_cards, name="run_cards"),
     path("run-cards/edit/", views.run_card_edit, name="run_card_edit"),
     path("me/", views.me, name="me"),

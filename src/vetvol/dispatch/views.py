@@ -433,3 +433,15 @@ def run_card_edit(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("响应预案已保存"))
             return redirect("dispatch:run_cards")
     return render(request, "dispatch/run_card_form.html", {"form": form, "rows": rows})
+
+
+@login_required
+def team_totals(request: HttpRequest) -> HttpResponse:
+    """Each team's record in emergency missions (like the Huizhou "Battle Flag" team's): missions, people
+    rescued, bodies recovered, people served, volunteers and their counted hours."""
+    teams = dict(Team.objects.restrict(request.user, Action.VIEW).values_list("pk", "name"))
+    rows = [
+        {**r, "name": teams[r["team_id"]], "hours": r["minutes"] / 60}
+        for r in queries.team_totals(list(teams))
+    ]
+    return render(request, "dispatch/team_totals.html", {"rows": rows[:200]})

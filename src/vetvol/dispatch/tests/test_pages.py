@@ -154,3 +154,20 @@ def test_volunteer_phone_page_accept_and_move(client, people, responder, open_in
     assert "<html" not in fragment and "出发中" in fragment
     client.force_login(people.futian_admin)  # someone else's invitation: 404
     assert client.post(f"/dispatch/invitations/{invitation.pk}/answer/", {"accept": "0"}).status_code == 404
+
+
+def test_team_totals_page(client, people, responder, open_incident, root):
+    from vetvol.dispatch import actions
+    from vetvol.registry import actions as registry_actions
+
+    team = registry_actions.create_team(root, region=Region.objects.get(code="440304"), name="福田救援队")
+    volunteer = responder(1, {"water_rescue": 2}, km_east=1)
+    registry_actions.add_member(root, team, volunteer, role="member", joined_on=date(2020, 1, 1))
+    incident = open_incident(roles=SWIMMER)
+    actions.answer_invitation(volunteer.user, incident.invitations.get(), True)
+    actions.close_incident(people.futian_admin, incident, people_rescued=3, summary="三人获救")
+    client.force_login(people.futian_admin)
+    page = client.get("/dispatch/team-totals/").content.decode()
+    assert "福田救援队" in page and "<td>3</td>" in page
+    client.force_login(people.tianhe_admin)
+    assert "福田救援队" not in client.get("/dispatch/team-totals/").content.decode()
