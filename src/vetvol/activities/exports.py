@@ -14,9 +14,9 @@ from django.utils import timezone
 from vetvol.activities.models import HourRecord, HourSource
 from vetvol.activities.queries import counting_q, hours_label
 from vetvol.core import audit
+from vetvol.core.exports import Export, export_scope
 from vetvol.core.masking import mask
-from vetvol.core.scoping import Action, allowed_prefixes, covers, require, subtree_q
-from vetvol.registry.exports import Export
+from vetvol.core.scoping import Action, allowed_prefixes, covers, subtree_q
 
 HEADERS = [
     "志愿者编号", "姓名", "证件类型", "证件号码", "项目名称", "活动名称", "服务内容", "服务日期",
@@ -61,9 +61,7 @@ def hours_export(
     user: Any, *, region: str = "", since: date | None = None, until: date | None = None, fmt: str = "csv"
 ) -> Export:
     """Counted hour records in the user's export scope; the audit row is written before any row leaves."""
-    prefixes = allowed_prefixes(user, Action.EXPORT)
-    if prefixes is not None and not prefixes:
-        require(user, Action.EXPORT, region, what="activities.export")
+    prefixes = export_scope(user, region, "activities.export")
     qs = _records(prefixes, region, since, until)
     count = qs.count()
     audit.record(

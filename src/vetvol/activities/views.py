@@ -457,7 +457,7 @@ def export_hours(request: HttpRequest, fmt: str) -> HttpResponseBase:
     from datetime import date
 
     from vetvol.activities.exports import hours_export
-    from vetvol.registry.views.imports import _send
+    from vetvol.core import exports as export_files
 
     if fmt not in ("csv", "xlsx"):
         raise Http404
@@ -473,4 +473,5 @@ def export_hours(request: HttpRequest, fmt: str) -> HttpResponseBase:
         return HttpResponse(
             "区划代码应为 2、4、6、9 或 12 位数字", status=400, content_type="text/plain; charset=utf-8"
         )
-    return _send(hours_export(request.user, region=region, since=since, until=until, fmt=fmt), fmt)
+    export = hours_export(request.user, region=region, since=since, until=until, fmt=fmt)
+    return export_files.response(export, fmt)

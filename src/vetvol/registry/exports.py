@@ -9,21 +9,17 @@ BOM, so Excel reads Chinese correctly), xlsx through openpyxl's write-only mode 
 
 from __future__ import annotations
 
-import csv
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
-from typing import IO, Any
+from typing import Any
 
-import openpyxl
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from vetvol.core import audit
+from vetvol.core.exports import Export, export_scope
 from vetvol.core.masking import mask
-from vetvol.core.scoping import Action, allowed_prefixes, covers, require, subtree_q
+from vetvol.core.scoping import Action, allowed_prefixes, covers, subtree_q
 from vetvol.regions.models import Region
 from vetvol.registry.filters import talent_filter_summary
 from vetvol.registry.models import (
@@ -40,33 +36,7 @@ from vetvol.registry.models import (
 from vetvol.registry.models.volunteers import SkillLevel
 from vetvol.registry.queries import TalentFilter, talent_search, teams_for_user
 
-FORMATS = ("xlsx", "csv")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 1000
-
-
-def neutralise(value: Any) -> Any:
-    """A cell value a spreadsheet will not run: text starting with = + - @ tab or CR gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-@dataclass
-class Export:
-    filename: str  # without extension
-    sheet: str
-    headers: list[str]
-    rows: Iterator[list[Any]]
-    count: int
-
-
-def _export_scope(user: Any, region: str, what: str) -> list[str] | None:
-    """The prefixes the user may export in; refuses (audited 403) a user who may export nowhere."""
-    prefixes = allowed_prefixes(user, Action.EXPORT)
-    if prefixes is not None and not prefixes:
-        require(user, Action.EXPORT, region, what=what)
-    return prefixes
 
 
 def _record(user: Any, what: str, fmt: str, filters: dict[str, Any], count: int, unmask: bool) -> None:
@@ -161,7 +131,7 @@ def _volunteer_rows(user: Any, qs: QuerySet[Volunteer]) -> Iterator[list[Any]]:
 
 def volunteer_export(user: Any, f: TalentFilter, fmt: str) -> Export:
     """The volunteers the user may see and export that match the filter; audited before any row leaves."""
-    prefixes = _export_scope(user, f.region, "registry.export")
+    prefixes = export_scope(user, f.region, "registry.export")
     qs = volunteer_queryset(user, f, prefixes)
     count = qs.count()
     unmask = allowed_prefixes(user, Action.UNMASK)
@@ -213,7 +183,7 @@ def _team_rows(qs: QuerySet[Team]) -> Iterator[list[Any]]:
 
 def team_export(user: Any, filters: dict[str, str], fmt: str) -> Export:
     """The active teams the user may see and export (`teams_for_user` with its filters); audited."""
-    prefixes = _export_scope(user, filters.get("region", ""), "registry.export")
+    prefixes = export_scope(user, filters.get("region", ""), "registry.export")
     qs = teams_for_user(user, **filters)
     if prefixes is not None:
         qs = qs.filter(subtree_q("region_code", prefixes))
@@ -221,58 +191,3 @@ def team_export(user: Any, filters: dict[str, str], fmt: str) -> Export:
     _record(user, "teams", fmt, {k: v for k, v in filters.items() if v}, count, False)
     stamp = timezone.localdate().strftime("%Y%m%d")
     return Export(f"志愿服务队名单-{stamp}", "志愿服务队", TEAM_HEADERS, _team_rows(qs), count)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Writers
-
-
-class _Line:
-    """A file-like sink for csv.writer that hands back what was written."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def take(self) -> str:
-        text = "".join(self.parts)
-        self.parts.clear()
-        return text
-
-
-def csv_chunks(export: Export) -> Iterator[bytes]:
-    """The export as UTF-8 CSV with a BOM, a few hundred rows per chunk."""
-    sink = _Line()
-    writer = csv.writer(sink, lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in export.headers])
-    yield ("\ufeff" + sink.take()).encode("utf-8")
-    for i, row in enumerate(export.rows, start=1):
-        writer.writerow([neutralise(v) for v in row])
-        if i % 500 == 0:
-            yield sink.take().encode("utf-8")
-    rest = sink.take()
-    if rest:
-        yield rest.encode("utf-8")
-
-
-def _xlsx_value(value: Any) -> Any:
-    value = neutralise(value)
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
-
-
-def xlsx_file(export: Export) -> IO[bytes]:
-    """The export written with openpyxl's write-only mode into a temporary file, rewound for reading."""
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(export.sheet)
-    sheet.append(export.headers)
-    for row in export.rows:
-        sheet.append([_xlsx_value(v) for v in row])
-    out = tempfile.TemporaryFile(prefix="vetvol-export-")  # noqa: SIM115 - handed to the response, which closes it
-    book.save(out)
-    out.seek(0)
-    return out

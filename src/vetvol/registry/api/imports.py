@@ -10,10 +10,10 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, StreamingHttpResponse
-from django.utils.http import content_disposition_header
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from vetvol.core.exports import Export, csv_response
 from vetvol.core.scoping import Action
 from vetvol.registry import exports
 from vetvol.registry.actions import imports as actions
@@ -121,12 +121,8 @@ def run(request: HttpRequest, job_id: UUID, payload: RunIn):  # type: ignore[no-
     return Status(202, _out(actions.start_run(request.user, job, payload.mode)))
 
 
-def _csv(export: exports.Export) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(exports.csv_chunks(export), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        content_disposition_header(True, f"{export.filename}.csv") or "attachment"
-    )
-    return response
+def _csv(export: Export) -> StreamingHttpResponse:
+    return csv_response(export)
 
 
 export_router = Router(tags=["exports"])

@@ -13,13 +13,13 @@ import pytest
 from django.urls import reverse
 
 from vetvol.accounts.roles import ROLE_ACTIONS, Role
+from vetvol.core.exports import neutralise
 from vetvol.core.masking import mask
 from vetvol.core.models import AuditEntry
 from vetvol.core.scoping import Action
 from vetvol.regions.models import Region
 from vetvol.registry import actions
 from vetvol.registry.actions import imports as import_actions
-from vetvol.registry.exports import neutralise
 from vetvol.registry.filters import FilterError, talent_filter_from_params, team_filters_from_params
 
 pytestmark = pytest.mark.django_db

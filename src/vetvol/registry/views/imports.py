@@ -12,12 +12,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from vetvol.core import exports as export_files
 from vetvol.core.scoping import Action, allowed_prefixes, get_for_user
 from vetvol.registry import exports
 from vetvol.registry.actions import imports as actions
@@ -25,7 +26,7 @@ from vetvol.registry.filters import FilterError, talent_filter_from_params, team
 from vetvol.registry.imports import COLUMNS, MAX_UPLOAD_BYTES, MSG_TOO_LARGE, TEMPLATES, UploadRefused
 from vetvol.registry.models import ImportJob, ImportKind, ImportMode, ImportStatus
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = export_files.XLSX
 SHOWN_ERRORS = 500
 TEMPLATE_NAMES: dict[str, str] = {
     ImportKind.VOLUNTEERS: "志愿者名册导入模板",
@@ -150,7 +151,8 @@ def job_errors(request: HttpRequest, pk: UUID) -> HttpResponse:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["行号", "列", "问题"])
     for row, field, message in job.errors:
-        writer.writerow([row, exports.neutralise(labels.get(field, field)), exports.neutralise(message)])
+        neutral = export_files.neutralise
+        writer.writerow([row, neutral(labels.get(field, field)), neutral(message)])
     response = HttpResponse(
         ("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
     )
@@ -171,15 +173,6 @@ def template_download(request: HttpRequest, kind: str) -> HttpResponse:
     return response
 
 
-def _send(export: exports.Export, fmt: str) -> HttpResponseBase:
-    name = f"{export.filename}.{fmt}"
-    if fmt == "csv":
-        response = StreamingHttpResponse(exports.csv_chunks(export), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
-        return response
-    return FileResponse(exports.xlsx_file(export), as_attachment=True, filename=name, content_type=XLSX)
-
-
 def _bad_filter(request: HttpRequest, exc: FilterError) -> HttpResponse:
     return render(request, "registry/imports/export_error.html", {"errors": exc.errors}, status=400)
 
@@ -190,7 +183,7 @@ def _refused(request: HttpRequest, message: str) -> HttpResponse:
 
 @login_required
 def export_volunteers(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    if fmt not in exports.FORMATS:
+    if fmt not in export_files.FORMATS:
         raise Http404
     try:
         f = talent_filter_from_params(request.GET)
@@ -200,12 +193,12 @@ def export_volunteers(request: HttpRequest, fmt: str) -> HttpResponseBase:
         export = exports.volunteer_export(request.user, f, fmt)
     except PermissionDenied:
         return _refused(request, "您没有导出个人信息的权限。导出志愿者名单需要区县级及以上管理员权限。")
-    return _send(export, fmt)
+    return export_files.response(export, fmt)
 
 
 @login_required
 def export_teams(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    if fmt not in exports.FORMATS:
+    if fmt not in export_files.FORMATS:
         raise Http404
     try:
         filters = team_filters_from_params(request.GET)
@@ -215,4 +208,4 @@ def export_teams(request: HttpRequest, fmt: str) -> HttpResponseBase:
         export = exports.team_export(request.user, filters, fmt)
     except PermissionDenied:
         return _refused(request, "您没有导出数据的权限。导出队伍名单需要区县级及以上管理员权限。")
-    return _send(export, fmt)
+    return export_files.response(export, fmt)
