@@ -209,3 +209,14 @@ def test_plan_hits_the_team_count_with_the_yonghe_squads(db):
     assert len(tree.members[tree.yonghe_team]) == 543
     assert any(t.name == "惠州“战旗”打捞队" for t in tree.teams)
     assert {t.brand for t in tree.teams} == {"红棉老兵", "红星", "战旗"}
+
+
+def test_demo_activities_under_way_with_people_on_site(province):
+    from vetvol.activities.models import Activity, Attendance
+    from vetvol.activities.queries import in_progress, on_site
+
+    under_way = list(in_progress())
+    assert under_way and all(a.region_code.startswith("4403") for a in under_way)
+    assert on_site().exists()
+    assert Activity.objects.filter(starts_at__gt=under_way[0].ends_at).exists()  # recruiting ahead
+    assert all(a.checked_out_at is None for a in Attendance.objects.all())

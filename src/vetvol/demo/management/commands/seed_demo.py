@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from vetvol.accounts import actions as account_actions
 from vetvol.accounts.models import User
+from vetvol.demo import activities as demo_activities
 from vetvol.demo import province, teams
 from vetvol.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from vetvol.demo.geography import CITIES, CITY_BRANDS
@@ -77,6 +78,9 @@ class Command(BaseCommand):
             cities=cities or None,
             log=log,
         )
+        shifts = demo_activities.build(system, seed=options["seed"], cities=cities or None)
+        if shifts:
+            self.stdout.write(f"activities: {shifts} shifts (one under way in each of their districts)")
         self.stdout.write(summary.line(options["seed"], centres, accounts, time.perf_counter() - started))
         if not options["quiet_logins"]:
             self._print_logins()
