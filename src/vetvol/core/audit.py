@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from vetvol.core import rawsql
 from vetvol.core.context import client_ip
 from vetvol.core.models import AuditChainHead, AuditEntry, AuditOutcome
 
@@ -76,12 +77,12 @@ def record(
         actor = None
     if obj is not None and not region_code:
         region_code = getattr(obj, getattr(obj, "region_field", "region_code"), "") or ""
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            id=1, defaults={"last_hash": GENESIS, "last_seq": 0}
-        )
+    # Inside the caller's transaction no savepoint is needed: if anything here fails, the change it audits
+    # must roll back with it.
+    with transaction.atomic(savepoint=False):
+        last_hash, last_seq = _lock_head()
         entry = AuditEntry(
-            seq=head.last_seq + 1,
+            seq=last_seq + 1,
             at=timezone.now(),
             actor=actor,
             actor_label=(actor.get_username() if actor is not None else "")[:150],
@@ -93,13 +94,29 @@ def record(
             region_code=region_code,
             ip=client_ip.get(),
             detail=_clean(detail or {}),
-            prev_hash=head.last_hash,
+            prev_hash=last_hash,
         )
         entry.entry_hash = _digest(entry.prev_hash, _fields(entry))
-        entry.save(force_insert=True)
-        head.last_hash, head.last_seq = entry.entry_hash, entry.seq
-        head.save(update_fields=["last_hash", "last_seq"])
+        rawsql.insert(entry)
+        rawsql.execute(
+            f'UPDATE "{AuditChainHead._meta.db_table}" SET "last_hash" = %s, "last_seq" = %s WHERE "id" = 1',  # noqa: S608
+            [entry.entry_hash, entry.seq],
+        )
     return entry
+
+
+def _lock_head() -> tuple[str, int]:
+    """The chain head's (last hash, last seq), its row locked until the transaction ends (PostgreSQL; SQLite
+    transactions hold the database's write lock from BEGIN). Written by hand: every audited change runs it."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f'SELECT "last_hash", "last_seq" FROM "{AuditChainHead._meta.db_table}" WHERE "id" = 1{lock}'  # noqa: S608
+    row = rawsql.fetch_one(sql, [])
+    if row is None:  # the very first append
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"last_hash": GENESIS, "last_seq": 0}
+        )
+        return head.last_hash, head.last_seq
+    return row[0], row[1]
 
 
 @dataclass

@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
+from vetvol.core import rawsql
 from vetvol.core.models import IdempotencyKey
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
@@ -38,24 +39,44 @@ def run(
     if not key or not KEY_RE.match(key):
         raise BadKey(key)
     digest = body_hash(body)
-    found = IdempotencyKey.objects.filter(user=user, scope=scope, key=key).first()
+    found = _stored(user, scope, key, digest)
     if found is not None:
-        if found.request_hash != digest:
-            raise KeyReused(key)
-        return found.status_code, found.response
+        return found
     try:
         with transaction.atomic():
             status, response = handler()
-            IdempotencyKey.objects.create(
-                user=user, scope=scope, key=key, request_hash=digest, status_code=status, response=response
+            rawsql.insert(
+                IdempotencyKey(
+                    user=user,
+                    scope=scope,
+                    key=key,
+                    request_hash=digest,
+                    status_code=status,
+                    response=response,
+                )
             )
     except Exception:
         # A retry that overlapped the original fails on the original's writes (a unique constraint, a
         # claim already taken); once the original has committed, its stored answer is the answer.
-        found = IdempotencyKey.objects.filter(user=user, scope=scope, key=key).first()
+        found = _stored(user, scope, key, digest)
         if found is None:
             raise
-        if found.request_hash != digest:
-            raise KeyReused(key) from None
-        return found.status_code, found.response
+        return found
     return status, response
+
+
+def _stored(user: Any, scope: str, key: str, digest: str) -> tuple[int, Any] | None:
+    """The stored answer for this key, None if there is none; KeyReused if it answered another body."""
+    # Hand-written (see core.rawsql): every idempotent request starts with this lookup.
+    row = rawsql.fetch_one(
+        f'SELECT "request_hash", "status_code", "response" FROM "{IdempotencyKey._meta.db_table}"'  # noqa: S608
+        ' WHERE "user_id" = %s AND "scope" = %s AND "key" = %s',
+        [user.pk, scope, key],
+    )
+    if row is None:
+        return None
+    request_hash, status_code, response = row
+    if request_hash != digest:
+        raise KeyReused(key)
+    field = IdempotencyKey._meta.get_field("response")
+    return status_code, field.from_db_value(response, None, connection)  # type: ignore[arg-type]

@@ -64,3 +64,36 @@ def test_revoked_token_stops_working(client, people):
     token, plain = actions.create_api_token(people.tianhe_admin, "临时")
     actions.revoke_api_token(people.tianhe_admin, token)
     assert client.get("/api/regions/440106", HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 401
+
+
+def test_expired_token_stops_working(client, people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from vetvol.accounts.models import ApiToken
+
+    token, plain = actions.create_api_token(people.tianhe_admin, "过期")
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get("/api/regions/440106", HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 401
+
+
+def test_token_use_is_noted_at_most_every_few_minutes(people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from vetvol.accounts.models import ApiToken
+
+    token, plain = actions.create_api_token(people.tianhe_admin, "脚本")
+    assert actions.user_for_token(plain) == people.tianhe_admin
+    first = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert first is not None and abs(timezone.now() - first) < timedelta(minutes=1)
+    assert actions.user_for_token(plain).pk == people.tianhe_admin.pk
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == first
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=6))
+    actions.user_for_token(plain)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > first
+    people.tianhe_admin.is_active = False
+    people.tianhe_admin.save(update_fields=["is_active"])
+    assert actions.user_for_token(plain) is None

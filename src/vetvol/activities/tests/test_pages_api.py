@@ -51,6 +51,45 @@ def test_same_key_with_another_body_is_409(client, running):
     assert response.json()["detail"] == "该 Idempotency-Key 已用于另一个不同的请求"
 
 
+def test_second_check_in_with_a_new_key_is_refused_and_audited_once(client, running):
+    from vetvol.core import audit
+    from vetvol.core.models import AuditEntry, IdempotencyKey
+
+    activity, v = running
+    client.force_login(v.user)
+    first = _check_in(client, activity, "phone-key-0006")
+    assert first.status_code == 201
+    assert first.json()["volunteer_number"] == v.number
+    response = _check_in(client, activity, "phone-key-0007")
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "volunteer", "message": "已经签到过了"}]
+    assert Attendance.objects.filter(volunteer=v).count() == 1
+    assert AuditEntry.objects.filter(action="activities.check_in").count() == 1
+    assert IdempotencyKey.objects.filter(key__startswith="phone-key-000").count() == 1
+    assert audit.verify().ok
+
+
+def test_check_in_by_bearer_token(client, running):
+    from vetvol.accounts.actions import create_api_token
+
+    activity, v = running
+    _, plain = create_api_token(v.user, "签到 App")
+    response = client.post(
+        f"/api/activities/{activity.pk}/check-in",
+        json.dumps({"method": "gps", "lat": 22.5366, "lng": 114.0507}),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="token-key-0001",
+        HTTP_AUTHORIZATION=f"Bearer {plain}",
+    )
+    assert response.status_code == 201
+    attendance = Attendance.objects.get(volunteer=v)
+    assert (attendance.recorded_by_id, attendance.signup_id) == (
+        v.user.pk,
+        SignUp.objects.get(volunteer=v, activity=activity).pk,
+    )
+    assert response.json()["attendance_id"] == attendance.pk
+
+
 def test_check_in_needs_a_key_and_reports_field_errors(client, running):
     activity, v = running
     client.force_login(v.user)
