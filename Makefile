@@ -60,7 +60,7 @@ check:
 	VETVOL_VAR_DIR=$$(mktemp -d) $(VETVOL) makemigrations --check --dry-run
 	VETVOL_ENV=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 		VETVOL_DATA_KEY=$$(head -c 32 /dev/urandom | base64) VETVOL_LOOKUP_KEY=check-lookup-key \
-		VETVOL_SIGNING_KEY=$$(head -c 32 /dev/urandom | base64) \
+		VETVOL_SIGNING_KEY=$$(head -c 32 /dev/urandom | base64) REDIS_URL=redis://127.0.0.1:6379/0 \
 		ALLOWED_HOSTS=vetvol.example.org $(VETVOL) check --deploy --fail-level WARNING
 
 pytest:

@@ -8,7 +8,7 @@ class DispatchConfig(AppConfig):
 
     def ready(self) -> None:
         from vetvol.core import events
-        from vetvol.dispatch import live, locations
+        from vetvol.dispatch import checks, live, locations  # noqa: F401  (checks registers itself)
 
         # Keep the location index in step with registrations and edits made elsewhere (after commit).
         for name in ("registry.volunteer.registered", "registry.volunteer.updated"):
