@@ -258,7 +258,9 @@ def test_oversize_upload_is_413_before_it_is_read(client, people, private_var_di
 
 
 def test_total_uncompressed_size_is_bounded(monkeypatch):
-    monkeypatch.setattr(imports, "MAX_UNCOMPRESSED_BYTES", 100_000)
+    from vetvol.registry.imports import upload as upload_checks
+
+    monkeypatch.setattr(upload_checks, "MAX_UNCOMPRESSED_BYTES", 100_000)
     with pytest.raises(imports.UploadRefused) as err:
         imports.check_archive(handmade(extra={"xl/media/a.bin": bytes(range(256)) * 500}))
     assert err.value.message == imports.MSG_UNSAFE
@@ -451,11 +453,11 @@ def test_id_numbers_in_number_cells(people):
 
 def test_integer_id_cells_are_kept_only_when_nothing_can_have_been_lost():
     """Other writers may store an integer: accepted unless its digits after the 15th are all zero."""
-    assert imports._id_cell(440304195802020131) == ("440304195802020131", None)
-    assert imports._id_cell(440304195802020000) == ("", imports.MSG_ID_AS_NUMBER)
-    assert imports._id_cell(4.403041958020201e17) == ("", imports.MSG_ID_AS_NUMBER)
-    assert imports._id_cell(12345.0) == ("12345", None)  # short: refused later as too short, not as lost
-    assert imports._id_cell(" ４４０３０４１９５８０２０２０１３ｘ ") == (
+    assert imports.id_cell(440304195802020131) == ("440304195802020131", None)
+    assert imports.id_cell(440304195802020000) == ("", imports.MSG_ID_AS_NUMBER)
+    assert imports.id_cell(4.403041958020201e17) == ("", imports.MSG_ID_AS_NUMBER)
+    assert imports.id_cell(12345.0) == ("12345", None)  # short: refused later as too short, not as lost
+    assert imports.id_cell(" ４４０３０４１９５８０２０２０１３ｘ ") == (
         "44030419580202013x",
         None,
     )  # full-width
