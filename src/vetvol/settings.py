@@ -291,5 +291,9 @@ VETVOL_PUBLIC_URL = (env_str("VETVOL_PUBLIC_URL") or "").rstrip("/") or (
     f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION and ALLOWED_HOSTS else "http://127.0.0.1:8000"
 )
 
+# Audit log: interleaved hash chains on PostgreSQL, so that concurrent appends do not queue on one lock
+# (SQLite serialises writers anyway and uses one). Raising it later is safe; lowering it strands nothing.
+VETVOL_AUDIT_CHAINS = env_int("VETVOL_AUDIT_CHAINS", 8)
+
 # Covering indexes (INCLUDE) serve PostgreSQL; SQLite ignores the included columns, which is harmless.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]

@@ -55,7 +55,7 @@ def is_locked(username: str) -> bool:
     since = _window_start()
     last_success = (
         AuditEntry.objects.filter(action="auth.login", subject=username, at__gte=since)
-        .order_by("-seq")
+        .order_by("-id")
         .values_list("at", flat=True)
         .first()
     )

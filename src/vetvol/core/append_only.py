@@ -54,3 +54,17 @@ def migration_operation(table: str) -> migrations.RunPython:
             schema_editor.execute(sql)
 
     return migrations.RunPython(forward, backward)
+
+
+def reinstall_operations(*tables: str) -> tuple[migrations.RunPython, migrations.RunPython]:
+    """For a migration that changes an append-only table's constraints: on SQLite that rebuilds the table
+    (new table, copy, drop, rename) and the triggers go with the old one. Put the first operation first and
+    the second last: they reinstall the triggers after the change, and again when it is reversed."""
+
+    def reinstall(apps: Any, schema_editor: Any) -> None:
+        for table in tables:
+            for sql in install_sql(schema_editor.connection.vendor, table):
+                schema_editor.execute(sql)
+
+    noop = migrations.RunPython.noop
+    return migrations.RunPython(noop, reinstall), migrations.RunPython(reinstall, noop)

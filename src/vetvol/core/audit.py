@@ -2,18 +2,25 @@
 
 `record()` appends one row inside the caller's transaction, so a rolled-back change leaves no row saying
 it happened. Denials are recorded before any transaction that could roll them back is opened (see
-`core.scoping.require`). `verify()` walks the chain and names the first row that does not match.
+`core.scoping.require`). `verify()` walks the chains and names the first row that does not match.
+
+The log is `settings.VETVOL_AUDIT_CHAINS` interleaved chains. An append locks the head of its chain until
+its transaction ends; on PostgreSQL it takes the first head no other transaction holds (`SKIP LOCKED`), so
+concurrent changes (a thousand volunteers checking in) do not queue behind one lock. Each chain on its own is
+a complete hash chain; `id` orders the log as a whole. SQLite serialises writers anyway: one chain there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -45,8 +52,11 @@ def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def _fields(entry: AuditEntry) -> dict[str, Any]:
-    """The hashed content of a row, in the form it reads back from the database."""
+    """The hashed content of a row, in the form it reads back from the database. (The chain number is
+    hashed from chain 2 on; rows of chain 1 hash as they did when the log had a single chain.)"""
+    fields = {"chain": entry.chain} if entry.chain != 1 else {}
     return {
+        **fields,
         "seq": entry.seq,
         "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": entry.actor_id,
@@ -80,8 +90,9 @@ def record(
     # Inside the caller's transaction no savepoint is needed: if anything here fails, the change it audits
     # must roll back with it.
     with transaction.atomic(savepoint=False):
-        last_hash, last_seq = _lock_head()
+        chain, last_hash, last_seq = _lock_head()
         entry = AuditEntry(
+            chain=chain,
             seq=last_seq + 1,
             at=timezone.now(),
             actor=actor,
@@ -99,24 +110,42 @@ def record(
         entry.entry_hash = _digest(entry.prev_hash, _fields(entry))
         rawsql.insert(entry)
         rawsql.execute(
-            f'UPDATE "{AuditChainHead._meta.db_table}" SET "last_hash" = %s, "last_seq" = %s WHERE "id" = 1',  # noqa: S608
-            [entry.entry_hash, entry.seq],
+            f'UPDATE "{AuditChainHead._meta.db_table}" SET "last_hash" = %s, "last_seq" = %s WHERE "id" = %s',  # noqa: S608
+            [entry.entry_hash, entry.seq, chain],
         )
     return entry
 
 
-def _lock_head() -> tuple[str, int]:
-    """The chain head's (last hash, last seq), its row locked until the transaction ends (PostgreSQL; SQLite
-    transactions hold the database's write lock from BEGIN). Written by hand: every audited change runs it."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f'SELECT "last_hash", "last_seq" FROM "{AuditChainHead._meta.db_table}" WHERE "id" = 1{lock}'  # noqa: S608
-    row = rawsql.fetch_one(sql, [])
-    if row is None:  # the very first append
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            id=1, defaults={"last_hash": GENESIS, "last_seq": 0}
+def chains() -> int:
+    if connection.vendor == "sqlite":
+        return 1
+    return max(1, min(64, int(getattr(settings, "VETVOL_AUDIT_CHAINS", 8))))
+
+
+def _lock_head() -> tuple[int, str, int]:
+    """(chain, its last hash, its last seq), the head row locked until the transaction ends (PostgreSQL;
+    SQLite transactions hold the database's write lock from BEGIN): the first head nobody holds, else wait
+    for a random one. The heads exist from the migration on. Written by hand: every audited change runs it."""
+    table = AuditChainHead._meta.db_table
+    count = chains()
+    chain = 1
+    if count > 1 and connection.features.has_select_for_update_skip_locked:
+        row = rawsql.fetch_one(
+            f'SELECT "id", "last_hash", "last_seq" FROM "{table}" WHERE "id" <= %s '  # noqa: S608
+            'ORDER BY "id" LIMIT 1 FOR UPDATE SKIP LOCKED',
+            [count],
         )
-        return head.last_hash, head.last_seq
-    return row[0], row[1]
+        if row is not None:
+            return row[0], row[1], row[2]
+        chain = random.randint(1, count)  # every head is held: queue behind one of them
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    row = rawsql.fetch_one(f'SELECT "last_hash", "last_seq" FROM "{table}" WHERE "id" = %s{lock}', [chain])  # noqa: S608
+    if row is None:  # an empty database (a flushed test database): its first append makes the head
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            id=chain, defaults={"last_hash": GENESIS, "last_seq": 0}
+        )
+        return chain, head.last_hash, head.last_seq
+    return chain, row[0], row[1]
 
 
 @dataclass
@@ -124,6 +153,7 @@ class VerifyResult:
     checked: int
     bad_seq: int | None = None
     reason: str = ""
+    chain: int = 1
 
     @property
     def ok(self) -> bool:
@@ -131,20 +161,23 @@ class VerifyResult:
 
 
 def verify(batch_size: int = 5000) -> VerifyResult:
-    """Recompute the chain from its first row; the first mismatch is named by its sequence number."""
-    prev_hash: str | None = None
-    expected_seq: int | None = None
+    """Recompute every chain from its first row; the first mismatch is named by chain and sequence number."""
     checked = 0
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=batch_size):
-        if expected_seq is not None and entry.seq != expected_seq:
-            return VerifyResult(checked, expected_seq, f"row {expected_seq} is missing")
-        if prev_hash is not None and entry.prev_hash != prev_hash:
-            return VerifyResult(checked, entry.seq, "link to the previous row is broken")
-        if _digest(entry.prev_hash, _fields(entry)) != entry.entry_hash:
-            return VerifyResult(checked, entry.seq, "content does not match its hash")
-        prev_hash, expected_seq = entry.entry_hash, entry.seq + 1
-        checked += 1
-    head = AuditChainHead.objects.filter(id=1).first()
-    if head is not None and checked and (head.last_hash != prev_hash):
-        return VerifyResult(checked, head.last_seq, "the newest rows are missing")
+    heads = {h.id: h for h in AuditChainHead.objects.all()}
+    for chain in sorted({*heads, *AuditEntry.objects.values_list("chain", flat=True).distinct()}):
+        prev_hash: str | None = None
+        expected_seq = 1
+        rows = AuditEntry.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=batch_size)
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return VerifyResult(checked, expected_seq, f"row {expected_seq} is missing", chain)
+            if prev_hash is not None and entry.prev_hash != prev_hash:
+                return VerifyResult(checked, entry.seq, "link to the previous row is broken", chain)
+            if _digest(entry.prev_hash, _fields(entry)) != entry.entry_hash:
+                return VerifyResult(checked, entry.seq, "content does not match its hash", chain)
+            prev_hash, expected_seq = entry.entry_hash, entry.seq + 1
+            checked += 1
+        head = heads.get(chain)
+        if head is not None and head.last_seq and head.last_hash != prev_hash:
+            return VerifyResult(checked, head.last_seq, "the newest rows are missing", chain)
     return VerifyResult(checked)

@@ -41,11 +41,14 @@ class AuditOutcome(models.TextChoices):
 class AuditEntry(models.Model):
     """One append-only, hash-chained row of the audit log.
 
-    `entry_hash` covers this row's content and the previous row's hash, so changing, inserting or deleting a
-    row breaks the chain from there on (`vetvol verify_audit`). The database also refuses UPDATE and DELETE.
+    `entry_hash` covers this row's content and the previous row's hash in its chain, so changing, inserting
+    or deleting a row breaks the chain from there on (`vetvol verify_audit`). The database also refuses
+    UPDATE and DELETE. The log is a few interleaved chains (`chain`, numbered by `seq` within each), so that
+    concurrent appends need not wait for one another; `id` orders the whole log.
     """
 
-    seq = models.BigIntegerField(unique=True)
+    chain = models.PositiveSmallIntegerField(default=1)
+    seq = models.BigIntegerField()
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -72,24 +75,27 @@ class AuditEntry(models.Model):
     blank_region_is_province_wide = True
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="core_audit_chain_seq")]
         indexes = [models.Index(fields=["action", "subject", "at"], name="core_audit_action_subject_at")]
         verbose_name = _("审计记录")
         verbose_name_plural = pgettext_lazy("plural", "审计记录")
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.outcome}"
+        return f"#{self.chain}.{self.seq} {self.action} {self.outcome}"
 
 
 class AuditChainHead(models.Model):
-    """The single row holding the chain's last hash; locking it serialises appends on PostgreSQL."""
+    """One row per audit chain holding its last hash and seq; an append locks the head of its chain."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64)
     last_seq = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="core_auditchainhead_singleton")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id__gte=1, id__lte=64), name="core_auditchainhead_id")
+        ]
 
     def __str__(self) -> str:
         return self.last_hash

@@ -21,7 +21,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         audit.record("core.audit_log.view", actor=request.user, outcome=AuditOutcome.DENIED)
         raise PermissionDenied("audit log")
     entries = (
-        AuditEntry.objects.restrict(request.user, Action.VIEW_AUDIT).select_related("actor").order_by("-seq")
+        AuditEntry.objects.restrict(request.user, Action.VIEW_AUDIT).select_related("actor").order_by("-id")
     )
     action = request.GET.get("action", "").strip()
     if action:

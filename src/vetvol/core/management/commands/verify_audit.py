@@ -1,4 +1,4 @@
-"""`vetvol verify_audit`: recompute the audit chain; exit 1 naming the first altered row."""
+"""`vetvol verify_audit`: recompute the audit chains; exit 1 naming the first altered row."""
 
 from typing import Any
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         result = audit.verify()
         if not result.ok:
             raise CommandError(
-                f"audit log broken at row {result.bad_seq}: {result.reason} "
+                f"audit log broken at row {result.bad_seq} of chain {result.chain}: {result.reason} "
                 f"({result.checked} rows verified before it)"
             )
         self.stdout.write(f"audit log intact: {result.checked} rows verified")
