@@ -283,9 +283,9 @@ def assign(
     cache: dict[tuple[bytes, bytes], tuple[IntArray, IntArray, FloatArray]] = {}
     rounds = solved = 0
     methods: dict[str, int] = {}
+    e_need, e_row, e_km, complete = snap.candidate_lists(k_of)
     while True:
         rounds += 1
-        e_need, e_row, e_km, complete = snap.candidate_lists(k_of)
         # components over needs ∪ volunteers
         vols, vcol = np.unique(e_row, return_inverse=True)
         graph = sparse.coo_array(
@@ -336,7 +336,16 @@ def assign(
             proven = False
             got_need, got_row, got_km = _top_up(snap, got_need, got_row, got_km, used)
             break
+        # only the grown lists are queried again; the others' edges are kept (the solves do not depend on
+        # the order of the edges: columns are the sorted volunteer rows, rows the slots in need order)
+        grown_needs = np.flatnonzero(next_k != k_of)
         k_of = next_k
+        n_, r_, d_, c_ = snap.candidate_lists(k_of, grown_needs)
+        keep = ~np.isin(e_need, grown_needs)
+        e_need = np.concatenate([e_need[keep], n_])
+        e_row = np.concatenate([e_row[keep], r_])
+        e_km = np.concatenate([e_km[keep], d_])
+        complete[grown_needs] = c_[grown_needs]
     result = _result(snap, got_need, got_row, got_km)
     result.stats.update(
         {

@@ -212,7 +212,12 @@ class VolunteerPool:
         self.home_version = np.zeros(n, dtype=np.int32)
         self.live_version = np.zeros(n, dtype=np.int32)
         self._reindex_ids()
-        self.rebuild_indexes()
+        # the spatial indexes are built by the first ``search`` (or ``rebuild_indexes``): a pool used only
+        # for evaluation (brute force, batch assignment, the dispatch app's pool of rows fetched from the
+        # database) never pays for them, and updates before that first search touch the arrays only
+        self._partitions: dict[int, tuple[SpatialIndex, SpatialIndex]] | None = None
+        self._skill_count = np.zeros(MAX_SKILLS, dtype=np.int64)
+        self._share_cache: dict[int, float] = {}
 
     # -- identity ---------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -244,8 +249,7 @@ class VolunteerPool:
         n = len(self)
         rows = np.flatnonzero(self.present).astype(np.int64)
         live_rows = np.flatnonzero(self._has_live()).astype(np.int64)
-        self._partitions: dict[int, tuple[SpatialIndex, SpatialIndex]] = {}
-        self._partitions[-1] = self._make_pair(rows, live_rows)
+        partitions = {-1: self._make_pair(rows, live_rows)}
         self._skill_count = np.zeros(MAX_SKILLS, dtype=np.int64)
         if n:
             for bit in range(MAX_SKILLS):
@@ -254,8 +258,16 @@ class VolunteerPool:
                 self._skill_count[bit] = count
                 if 0 < count <= self.partition_max_share * max(rows.size, 1):
                     live_has = ((self.skills[live_rows] >> np.uint64(bit)) & np.uint64(1)).astype(bool)
-                    self._partitions[bit] = self._make_pair(rows[has.astype(bool)], live_rows[live_has])
-        self._share_cache: dict[int, float] = {}
+                    partitions[bit] = self._make_pair(rows[has.astype(bool)], live_rows[live_has])
+        self._partitions = partitions
+        self._share_cache = {}
+
+    def _indexes(self) -> dict[int, tuple[SpatialIndex, SpatialIndex]]:
+        """The partitions' indexes, built on first use."""
+        if self._partitions is None:
+            self.rebuild_indexes()
+        assert self._partitions is not None
+        return self._partitions
 
     def _make_pair(self, rows: IntArray, live_rows: IntArray) -> tuple[SpatialIndex, SpatialIndex]:
         home = SpatialIndex(
@@ -271,17 +283,22 @@ class VolunteerPool:
         )
         return home, live
 
-    def _partitions_of(self, rows: IntArray) -> list[tuple[int, IntArray]]:
-        """(partition, rows belonging to it) for the given rows."""
-        out: list[tuple[int, IntArray]] = [(-1, rows)]
-        for bit in self._partitions:
+    def _partitions_of(self, rows: IntArray) -> list[tuple[tuple[SpatialIndex, SpatialIndex], IntArray]]:
+        """(index pair of a partition, rows belonging to it) for the given rows; none before the first
+        search (the indexes are then built from the arrays)."""
+        if self._partitions is None:
+            return []
+        out = [(self._partitions[-1], rows)]
+        for bit, pair in self._partitions.items():
             if bit >= 0:
                 has = ((self.skills[rows] >> np.uint64(bit)) & np.uint64(1)).astype(bool)
                 if has.any():
-                    out.append((bit, rows[has]))
+                    out.append((pair, rows[has]))
         return out
 
     def _compact_if_needed(self) -> None:
+        if self._partitions is None:
+            return
         for bit, (home, live) in list(self._partitions.items()):
             if home.needs_compaction:
                 home = home.compacted(self.home_version)
@@ -290,9 +307,10 @@ class VolunteerPool:
             self._partitions[bit] = (home, live)
 
     def index_stats(self) -> dict[str, int]:
-        home, live = self._partitions[-1]
+        partitions = self._indexes()
+        home, live = partitions[-1]
         return {
-            "partitions": len(self._partitions) - 1,
+            "partitions": len(partitions) - 1,
             "home_entries": len(home),
             "home_tail": home.tail_size,
             "live_entries": len(live),
@@ -328,7 +346,7 @@ class VolunteerPool:
         self.skills[rows] = np.asarray(skills, dtype=np.uint64)
         gained = self.skills[rows] & ~old
         live = self._has_live()
-        for bit, (home, live_index) in self._partitions.items():
+        for bit, (home, live_index) in (self._partitions or {}).items():
             if bit < 0:
                 continue
             got = ((gained >> np.uint64(bit)) & np.uint64(1)).astype(bool) & self.present[rows]
@@ -343,10 +361,8 @@ class VolunteerPool:
         rows = self.rows_for(ids)
         self.lat[rows], self.lng[rows] = lat, lng
         self.home_version[rows] += 1
-        for bit, part_rows in self._partitions_of(rows[self.present[rows]]):
-            self._partitions[bit][0].insert(
-                part_rows, self.lat[part_rows], self.lng[part_rows], self.home_version[part_rows]
-            )
+        for (home, _), part_rows in self._partitions_of(rows[self.present[rows]]):
+            home.insert(part_rows, self.lat[part_rows], self.lng[part_rows], self.home_version[part_rows])
         self._compact_if_needed()
 
     def report_live_positions(
@@ -369,8 +385,8 @@ class VolunteerPool:
         self.live_at[rows] = np.broadcast_to(np.asarray(at, dtype=np.float64), consent_a.shape)[consent_a]
         self.location_consent[rows] = True
         self.live_version[rows] += 1
-        for bit, part_rows in self._partitions_of(rows[self.present[rows]]):
-            self._partitions[bit][1].insert(
+        for (_, live), part_rows in self._partitions_of(rows[self.present[rows]]):
+            live.insert(
                 part_rows, self.live_lat[part_rows], self.live_lng[part_rows], self.live_version[part_rows]
             )
         self._compact_if_needed()
@@ -475,13 +491,14 @@ class VolunteerPool:
         ]
 
     def _partition_for(self, need: Need) -> tuple[int, tuple[SpatialIndex, SpatialIndex]]:
+        partitions = self._indexes()
         best = -1
         if need.skills:
             for bit in range(MAX_SKILLS):
                 rarer = best < 0 or self._skill_count[bit] < self._skill_count[best]
-                if need.skills >> bit & 1 and bit in self._partitions and rarer:
+                if need.skills >> bit & 1 and bit in partitions and rarer:
                     best = bit
-        return best, self._partitions[best]
+        return best, partitions[best]
 
     def _share(self, need: Need, part: int) -> float:
         """Estimated share of the partition's entries holding the need's skills (cached per mask)."""

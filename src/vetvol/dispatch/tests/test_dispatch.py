@@ -397,6 +397,65 @@ def test_candidate_search_equals_brute_force(people, responder, make_volunteer, 
         ]
 
 
+def test_candidate_search_with_penalties_equals_brute_force(
+    people, responder, open_incident, root, monkeypatch
+):
+    """Recently dispatched and loaded volunteers crowd the nearest rows: the search must rank past them
+    (a LIMIT that grows, a probe that widens) and still give exactly the brute force's answer."""
+    from vetvol.dispatch import search
+
+    rng = random.Random(11)
+    now = timezone.now()
+    vols = [
+        responder(
+            seq, {"water_rescue": 2}, km_east=rng.uniform(-4, 4), km_north=rng.uniform(-4, 4), login=False
+        )
+        for seq in range(40)
+    ]
+    one_role = [{"name": "水上救援队员", "skill_code": "water_rescue", "count": 1}]
+    incidents = [open_incident(one_role, dispatch=False) for _ in range(4)]
+    for v in vols:
+        for incident in incidents[: rng.choice([0, 0, 1, 2, 4])]:
+            need = incident.needs.get()
+            at = now - timedelta(hours=rng.choice([1, 6, 30, 200]))
+            inv = Invitation.objects.create(
+                incident=incident,
+                need=need,
+                volunteer=v,
+                region_code=incident.region_code,
+                status="accepted",
+                sent_at=at,
+                expires_at=at,
+            )
+            Assignment.objects.create(
+                incident=incident,
+                need=need,
+                invitation=inv,
+                volunteer=v,
+                region_code=incident.region_code,
+                status="done",
+                accepted_at=at,
+                status_at=at,
+                done_at=at,
+            )
+    skill = Skill.objects.get(code="water_rescue").pk
+    monkeypatch.setattr(search, "LIMIT_EXTRA", 0)  # the smallest first LIMIT: growth paths get exercised
+    penalised = False
+    for first_probe in (0.5, 2.0):
+        monkeypatch.setattr(search, "FIRST_PROBE_KM", first_probe)
+        for _ in range(20):
+            lat, lng = offset(rng.uniform(-3, 3), rng.uniform(-3, 3))
+            k, radius = rng.randint(1, 10), rng.choice([1.0, 3.0, 6.0, 10.0])
+            role = RoleFilter(skill)
+            fast = search_candidates(lat, lng, role, k=k, radius_km=radius, now=now)
+            slow = brute_force_candidates(lat, lng, role, k=k, radius_km=radius, now=now)
+            assert [(c.volunteer_id, c.score_km, c.recent_load, c.flags) for c in fast] == [
+                (c.volunteer_id, c.score_km, c.recent_load, c.flags) for c in slow
+            ]
+            penalised |= any(c.score_km > c.distance_km for c in slow)
+    assert penalised
+
+
 # -- API ------------------------------------------------------------------------------------------------
 def _post(client, url, body, key=None):
     extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
