@@ -1,7 +1,8 @@
 """Candidate search on the database, ranked by the matching engine.
 
 The database decides who is eligible *now* (correct with any number of server processes): active
-volunteers with a home base in the location index, not on an active assignment, holding the role's skill
+volunteers with a home base in the location index, available now by their weekly availability (or who
+stated none), not on an active assignment, holding the role's skill
 and a certificate valid today if it needs one, insured today for a risky incident, not invited to this
 incident before. Nothing is cached in the process; every search reads the database.
 
@@ -72,6 +73,7 @@ from vetvol.dispatch.models import (
 from vetvol.matching import Candidate, Need, RankingPolicy, VolunteerPool, brute_force_search
 from vetvol.matching.candidates import BOUND_SLACK_KM
 from vetvol.matching.geo import EARTH_RADIUS_KM, bounding_box
+from vetvol.registry.models.volunteers import availability_bit_at
 
 FIRST_PROBE_KM = 2.0
 LIMIT_EXTRA = 8  # first LIMIT: 2k + this many rows
@@ -92,6 +94,10 @@ def eligible(role: RoleFilter, now: datetime) -> QuerySet[VolunteerLocation]:
 
     today = timezone.localdate(now)
     qs = VolunteerLocation.objects.filter(source=LocationSource.HOME, volunteer__status="active")
+    when = availability_bit_at(now)
+    qs = qs.annotate(_when=F("volunteer__availability").bitand(when)).filter(
+        Q(volunteer__availability=0) | ~Q(_when=0)
+    )
     if role.skill_id is not None:
         bit = skill_bit(role.skill_id)
         qs = qs.annotate(_bit=F("skills").bitand(bit)).filter(_bit=bit)
@@ -163,6 +169,10 @@ def _pool(rows: list[tuple[Any, ...]], ranking: RankingPolicy | None) -> Volunte
     )
 
 
+# Available now: the volunteer's weekly availability covers this period, or they stated none.
+AVAILABLE = "(v.availability = 0 OR (v.availability & %s) <> 0)"
+
+
 def _eligibility(role: RoleFilter, now: datetime, fence: str = "") -> tuple[str, list[Any]]:
     """The role's checks on `l.volunteer_id` as `AND …` clauses. `fence` ends each subquery: the search
     passes ` OFFSET 0` on PostgreSQL, which keeps every EXISTS a per-row subplan (never a semi-join over
@@ -215,9 +225,9 @@ def _sql(role: RoleFilter, now: datetime) -> tuple[str, list[Any]]:
     sql = [
         "SELECT l.volunteer_id, l.lat, l.lng, " + _LOAD_SQL.format(v="l.volunteer_id"),
         "FROM dispatch_volunteerlocation l JOIN registry_volunteer v ON v.id = l.volunteer_id "
-        "WHERE l.source = 'home' AND v.status = 'active'",
+        f"WHERE l.source = 'home' AND v.status = 'active' AND {AVAILABLE}",
     ]
-    params: list[Any] = [now - timedelta(days=RECENT_LOAD_DAYS)]
+    params: list[Any] = [now - timedelta(days=RECENT_LOAD_DAYS), availability_bit_at(now)]
     if role.skill_id is not None:
         bit = skill_bit(role.skill_id)
         sql.append("AND (l.skills & %s) = %s")
@@ -297,9 +307,10 @@ def _nearest_sql(
         f"SELECT c.volunteer_id, c.lat, c.lng, {_LOAD_SQL.format(v='c.volunteer_id')}, c.hav FROM ("  # noqa: S608
         f"SELECT l.volunteer_id, l.lat, l.lng, l.hav FROM ({near}) l "
         "WHERE EXISTS (SELECT 1 FROM registry_volunteer v WHERE v.id = l.volunteer_id "
-        f"AND v.status = 'active'{fence}) {checks} ORDER BY l.hav LIMIT %s) c"
+        f"AND v.status = 'active' AND {AVAILABLE}{fence}) {checks} ORDER BY l.hav LIMIT %s) c"
     )
-    return sql, [now - timedelta(days=RECENT_LOAD_DAYS), *near_params, *check_params, limit]
+    when = availability_bit_at(now)
+    return sql, [now - timedelta(days=RECENT_LOAD_DAYS), *near_params, when, *check_params, limit]
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

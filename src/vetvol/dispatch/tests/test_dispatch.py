@@ -569,3 +569,35 @@ def test_location_index_follows_the_registry(people, root, open_incident, django
         registry_actions.set_skills(root, other, {"water_rescue": 2})
     found = search_candidates(lat, lng, RoleFilter(skill_id=swimmer.pk), k=5, radius_km=5)
     assert len(found) == 2
+
+
+def test_only_volunteers_available_now_are_invited(people, responder, open_incident):
+    """Weekly availability counts: someone who offered only weekend mornings is not asked on a Wednesday
+    afternoon; someone who stated no availability is not ruled out by time."""
+    from datetime import datetime
+
+    from vetvol.registry.models import Volunteer
+    from vetvol.registry.models.volunteers import availability_bit, availability_bit_at
+
+    wednesday_afternoon = timezone.make_aware(datetime(2026, 11, 25, 15, 0))
+    assert availability_bit_at(wednesday_afternoon) == availability_bit(2, 1)
+    small_hours = timezone.make_aware(datetime(2026, 11, 26, 2, 0))  # Thursday 02:00: Wednesday evening
+    assert availability_bit_at(small_hours) == availability_bit(2, 2)
+    weekend = responder(1, {"water_rescue": 2}, km_east=0.5)
+    weekday = responder(2, {"water_rescue": 2}, km_east=1.5)
+    unstated = responder(3, {"water_rescue": 2}, km_east=2.5)
+    Volunteer.objects.filter(pk=weekend.pk).update(
+        availability=availability_bit(5, 0) | availability_bit(6, 0)
+    )
+    Volunteer.objects.filter(pk=weekday.pk).update(availability=availability_bit(2, 1))
+    swimmer = Skill.objects.get(code="water_rescue")
+    role = RoleFilter(skill_id=swimmer.pk)
+    found = search_candidates(*SITE, role, k=5, radius_km=10, now=wednesday_afternoon)
+    assert [c.volunteer_id for c in found] == [weekday.pk, unstated.pk]
+    brute = brute_force_candidates(*SITE, role, k=5, radius_km=10, now=wednesday_afternoon)
+    assert [c.volunteer_id for c in brute] == [weekday.pk, unstated.pk]
+    from vetvol.dispatch.search import eligible
+
+    assert sorted(eligible(role, wednesday_afternoon).values_list("volunteer_id", flat=True)) == sorted(
+        [weekday.pk, unstated.pk]
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from vetvol.core.crypto import EncryptedTextField
 from vetvol.core.models import RegionScopedModel
@@ -49,6 +50,17 @@ PERIODS = ["上午", "下午", "晚上"]
 
 def availability_bit(day: int, period: int) -> int:
     return 1 << (day * 3 + period)
+
+
+def availability_bit_at(moment: datetime) -> int:
+    """The availability bit of a moment in local time: morning 06–12, afternoon 12–18, evening 18–06 (the
+    small hours belong to the evening of the day before). A mask of 0 means "not stated": such a volunteer
+    is not ruled out by time."""
+    local = timezone.localtime(moment)
+    if local.hour < 6:
+        local -= timedelta(hours=6)
+        return availability_bit(local.weekday(), 2)
+    return availability_bit(local.weekday(), 0 if local.hour < 12 else 1 if local.hour < 18 else 2)
 
 
 ALL_WEEK = (1 << 21) - 1
