@@ -18,6 +18,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from vetvol.activities import actions, certificates, queries
@@ -75,7 +76,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         except (PermissionDenied, Http404):
-            messages.error(request, "您无权在该区划发布项目，或区划代码有误")
+            messages.error(request, gettext("您无权在该区划发布项目，或区划代码有误"))
         else:
             return redirect("activities:project_detail", pk=project.pk)
     return render(
@@ -103,7 +104,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for field, errs in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errs)
         else:
-            messages.success(request, f"已发布活动“{activity.title}”")
+            messages.success(request, gettext("已发布活动“%(title)s”") % {"title": activity.title})
             return redirect("activities:detail", pk=activity.pk)
     context = {
         "project": project,
@@ -172,7 +173,7 @@ def sign_up(request: HttpRequest, pk: int) -> HttpResponse:
     if activity is None or volunteer is None:
         raise Http404
     if request.POST.get("risk_ack") != "1":
-        messages.error(request, "请先阅读并确认风险提示")
+        messages.error(request, gettext("请先阅读并确认风险提示"))
         return redirect("activities:detail", pk=pk)
     try:
         signup = actions.sign_up(request.user, activity, volunteer)
@@ -182,9 +183,9 @@ def sign_up(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             {
-                "confirmed": "报名成功，您已被录取",
-                "waitlisted": "名额已满，您已进入候补名单",
-                "pending": "报名成功，等待组织者审核",
+                "confirmed": gettext("报名成功，您已被录取"),
+                "waitlisted": gettext("名额已满，您已进入候补名单"),
+                "pending": gettext("报名成功，等待组织者审核"),
             }[signup.status],
         )
     return redirect("activities:detail", pk=pk)
@@ -206,7 +207,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:
-        messages.success(request, "已取消报名")
+        messages.success(request, gettext("已取消报名"))
     return redirect("activities:detail", pk=signup.activity_id)
 
 
@@ -217,7 +218,7 @@ def _idempotent_form(request: HttpRequest, scope: str, body: dict, handler: Any)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     except (idempotency.BadKey, idempotency.KeyReused):
-        messages.error(request, "页面已过期，请刷新后重试")
+        messages.error(request, gettext("页面已过期，请刷新后重试"))
 
 
 @login_required
@@ -231,7 +232,7 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
 
         def handler() -> tuple[int, dict]:
             actions.check_in(request.user, activity, method="volunteer_scan", code=code)
-            messages.success(request, "签到成功")
+            messages.success(request, gettext("签到成功"))
             return 201, {}
 
         _idempotent_form(request, f"check_in:{activity.pk}", {"code": code}, handler)
@@ -261,12 +262,12 @@ def gps_check(request: HttpRequest, pk: int) -> HttpResponse:
         if what == "out":
             attendance = queries.my_attendance(volunteer, activity)
             if attendance is None:
-                raise ValidationError({"activity": ["还没有签到，不能签退"]})
+                raise ValidationError({"activity": [gettext("还没有签到，不能签退")]})
             actions.check_out(request.user, attendance, method="gps")
-            messages.success(request, "签退成功，服务时长已记录")
+            messages.success(request, gettext("签退成功，服务时长已记录"))
         else:
             actions.check_in(request.user, activity, method="gps", lat=lat, lng=lng)
-            messages.success(request, "签到成功")
+            messages.success(request, gettext("签到成功"))
         return 201, {}
 
     _idempotent_form(request, f"check_{what}:{activity.pk}", {"lat": lat, "lng": lng}, handler)
@@ -284,7 +285,7 @@ def organiser_scan(request: HttpRequest, pk: int) -> HttpResponse:
 
     def handler() -> tuple[int, dict]:
         attendance = actions.check_in(request.user, activity, method="organiser_scan", ecard=token)
-        messages.success(request, f"{attendance.volunteer.name} 签到成功")
+        messages.success(request, gettext("%(name)s 签到成功") % {"name": attendance.volunteer.name})
         return 201, {}
 
     _idempotent_form(request, f"scan:{activity.pk}", {"ecard": token}, handler)
@@ -368,10 +369,14 @@ def anomalies(request: HttpRequest) -> HttpResponse:
 
 class CertificateRequestForm(forms.Form):
     kind = forms.ChoiceField(
-        label="证明类型", choices=CertificateKind.choices, initial=CertificateKind.RECORD
+        label=gettext_lazy("证明类型"), choices=CertificateKind.choices, initial=CertificateKind.RECORD
     )
-    period_from = forms.DateField(label="起始日期", required=False, help_text="不填：从第一条服务记录起")
-    period_to = forms.DateField(label="截止日期", required=False, help_text="不填：到今天")
+    period_from = forms.DateField(
+        label=gettext_lazy("起始日期"), required=False, help_text=gettext_lazy("不填：从第一条服务记录起")
+    )
+    period_to = forms.DateField(
+        label=gettext_lazy("截止日期"), required=False, help_text=gettext_lazy("不填：到今天")
+    )
 
 
 @login_required
@@ -391,7 +396,11 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, f"已出具{cert.get_kind_display()}，编号 {cert.number}")
+            messages.success(
+                request,
+                gettext("已出具%(kind)s，编号 %(number)s")
+                % {"kind": cert.get_kind_display(), "number": cert.number},
+            )
             return redirect("activities:my_certificates")
     status = star_status(volunteer)
     latest_request = (
@@ -467,11 +476,15 @@ def export_hours(request: HttpRequest, fmt: str) -> HttpResponseBase:
         until = date.fromisoformat(request.GET["to"]) if request.GET.get("to") else None
     except ValueError:
         return HttpResponse(
-            "日期格式应为 YYYY-MM-DD，例如 2026-05-01", status=400, content_type="text/plain; charset=utf-8"
+            gettext("日期格式应为 YYYY-MM-DD，例如 2026-05-01"),
+            status=400,
+            content_type="text/plain; charset=utf-8",
         )
     if region and (not region.isdigit() or len(region) not in (2, 4, 6, 9, 12)):
         return HttpResponse(
-            "区划代码应为 2、4、6、9 或 12 位数字", status=400, content_type="text/plain; charset=utf-8"
+            gettext("区划代码应为 2、4、6、9 或 12 位数字"),
+            status=400,
+            content_type="text/plain; charset=utf-8",
         )
     export = hours_export(request.user, region=region, since=since, until=until, fmt=fmt)
     return export_files.response(export, fmt)

@@ -18,6 +18,7 @@ from django.utils import translation
 
 CATALOGUE = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES"
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+CJK_RUN = re.compile(CJK.pattern + "+")
 H1 = re.compile(r"<h1>(.*?)</h1>", re.S)
 
 
@@ -192,3 +193,74 @@ def test_browser_preferring_english_still_gets_chinese_unless_chosen(client):
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert response.headers["Content-Language"] == "zh-hans"
     assert "登录" in response.content.decode()
+
+
+def _leftover(html: str, data: set[str]) -> list[str]:
+    """The Chinese runs of a page that are not part of stored data or of a (Chinese-only) model choice."""
+    return sorted({run for run in CJK_RUN.findall(html) if not any(run in text for text in data)})
+
+
+def test_volunteer_and_activity_lists_are_english_for_staff(client, people, make_volunteer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from vetvol.activities import actions
+    from vetvol.activities.models import ProjectStatus, ServiceDomain
+    from vetvol.regions import actions as region_actions
+    from vetvol.regions.models import Region
+    from vetvol.registry.models import CertificateType, Gender, Skill, VolunteerStatus
+
+    volunteer = make_volunteer(1)
+    futian = Region.objects.get(code="440304")
+    project = actions.create_project(
+        people.futian_admin,
+        region=futian,
+        owner_centre=region_actions.create_service_centre(people.root, futian),
+        name="春运志愿服务",
+        domain="spring_travel",
+        description="福田站春运旅客引导",
+        risk_statement="人流密集，注意踩踏风险",
+    )
+    start = timezone.now() + timedelta(days=1)
+    actions.create_activity(
+        people.futian_admin,
+        project,
+        title="福田站旅客引导",
+        starts_at=start,
+        ends_at=start + timedelta(hours=4),
+        place_name="福田站",
+        capacity=5,
+        signup_opens_at=start - timedelta(days=2),
+        signup_closes_at=start,
+    )
+    data = {
+        "简体中文",  # the language switcher names Chinese in Chinese
+        volunteer.name,
+        volunteer.home_region.name,
+        project.name,
+        "福田站旅客引导",
+        *Skill.objects.values_list("name", flat=True),
+        *CertificateType.objects.values_list("name", flat=True),
+        *VolunteerStatus.labels,
+        *Gender.labels,
+        *ServiceDomain.labels,
+        *ProjectStatus.labels,
+    }
+    client.force_login(people.futian_admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    html = client.get("/registry/volunteers/").content.decode()
+    assert _h1(html) == "Volunteers and talent pool"
+    assert "Name or number" in html and "Year of birth" in html and "Register volunteer" in html
+    assert "Page 1 · 1 in total" in html and volunteer.number in html
+    assert _leftover(html, data) == []
+
+    html = client.get("/activities/").content.decode()
+    assert _h1(html) == "Volunteer activities"
+    assert "Recruiting now" in html and "Projects I manage" in html and "0/5 places filled" in html
+    assert f"{timezone.localtime(start):%d %b %H:%M}".lstrip("0") in html  # English day and month, not 月日
+    assert _leftover(html, data) == []
+    # ... and the check does catch Chinese interface text.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert "正在招募" in _leftover(client.get("/activities/").content.decode(), data)

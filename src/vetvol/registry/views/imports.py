@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from vetvol.core import exports as export_files
@@ -35,11 +36,13 @@ TEMPLATE_NAMES: dict[str, str] = {
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label="导入内容", choices=ImportKind.choices, initial=ImportKind.VOLUNTEERS)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("导入内容"), choices=ImportKind.choices, initial=ImportKind.VOLUNTEERS
+    )
     file = forms.FileField(
-        label="Excel 文件（.xlsx）",
+        label=gettext_lazy("Excel 文件（.xlsx）"),
         allow_empty_file=True,  # refused by the import's own checks, with their message
-        help_text="请使用下载的模板填写；最大 20 MB。上传后先逐行检查，不会立即写入。",
+        help_text=gettext_lazy("请使用下载的模板填写；最大 20 MB。上传后先逐行检查，不会立即写入。"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + XLSX}),
     )
 
@@ -125,7 +128,7 @@ def job_run(request: HttpRequest, pk: UUID) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
     else:
-        messages.success(request, "已开始导入，可以离开本页，稍后回来查看结果。")
+        messages.success(request, gettext("已开始导入，可以离开本页，稍后回来查看结果。"))
     return redirect("registry:import_job", pk=job.pk)
 
 
@@ -138,7 +141,7 @@ def job_discard(request: HttpRequest, pk: UUID) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
     else:
-        messages.info(request, "已放弃本次导入，上传的文件已删除。")
+        messages.info(request, gettext("已放弃本次导入，上传的文件已删除。"))
     return redirect("registry:import_upload")
 
 
@@ -192,7 +195,9 @@ def export_volunteers(request: HttpRequest, fmt: str) -> HttpResponseBase:
     try:
         export = exports.volunteer_export(request.user, f, fmt)
     except PermissionDenied:
-        return _refused(request, "您没有导出个人信息的权限。导出志愿者名单需要区县级及以上管理员权限。")
+        return _refused(
+            request, gettext("您没有导出个人信息的权限。导出志愿者名单需要区县级及以上管理员权限。")
+        )
     return export_files.response(export, fmt)
 
 
@@ -207,5 +212,5 @@ def export_teams(request: HttpRequest, fmt: str) -> HttpResponseBase:
     try:
         export = exports.team_export(request.user, filters, fmt)
     except PermissionDenied:
-        return _refused(request, "您没有导出数据的权限。导出队伍名单需要区县级及以上管理员权限。")
+        return _refused(request, gettext("您没有导出数据的权限。导出队伍名单需要区县级及以上管理员权限。"))
     return export_files.response(export, fmt)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from vetvol.core.scoping import Action, allowed_prefixes, covers
 from vetvol.regions.queries import get_region_for_user
@@ -73,9 +74,9 @@ def team_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _apply_errors(form, exc)
         except PermissionDenied:
-            form.add_error("region", "您无权在该区划创建队伍")
+            form.add_error("region", _("您无权在该区划创建队伍"))
         else:
-            messages.success(request, f"已创建队伍“{team.name}”")
+            messages.success(request, _("已创建队伍“%(name)s”") % {"name": team.name})
             return redirect("registry:team_detail", pk=team.pk)
     return render(
         request,
@@ -109,7 +110,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, "已保存")
+            messages.success(request, _("已保存"))
             return redirect("registry:team_detail", pk=team.pk)
     return render(
         request, "registry/team_form.html", {"form": form, "team": team}, status=400 if form.errors else 200
@@ -125,14 +126,14 @@ def liaison_point(request: HttpRequest, pk: int) -> HttpResponse:
         raw = request.POST.get("liaison_point", "")
         point = next((p for p in choices if str(p.pk) == raw), None)
         if raw and point is None:
-            messages.error(request, "请选择本队所在区划内尚未分配的联络点")
+            messages.error(request, _("请选择本队所在区划内尚未分配的联络点"))
         else:
             try:
                 actions.assign_liaison_point(request.user, team, point)
             except (ValidationError, PermissionDenied) as exc:
-                messages.error(request, "；".join(getattr(exc, "messages", ["无权进行此操作"])))
+                messages.error(request, "；".join(getattr(exc, "messages", [_("无权进行此操作")])))
             else:
-                messages.success(request, "联络点已更新")
+                messages.success(request, _("联络点已更新"))
                 return redirect("registry:team_detail", pk=team.pk)
     return render(request, "registry/liaison_point_form.html", {"team": team, "choices": choices})
 
@@ -147,12 +148,14 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
         ).first()
         try:
             if volunteer is None:
-                raise ValidationError({"volunteer_number": ["没有这个志愿者编号，请核对"]})
+                raise ValidationError({"volunteer_number": [_("没有这个志愿者编号，请核对")]})
             actions.add_member(request.user, team, volunteer, form.cleaned_data["role"])
         except ValidationError as exc:
             messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
         else:
-            messages.success(request, f"{volunteer.name} 已加入 {team.name}")
+            messages.success(
+                request, _("%(name)s 已加入 %(team)s") % {"name": volunteer.name, "team": team.name}
+            )
     return redirect("registry:team_detail", pk=team.pk)
 
 
@@ -169,7 +172,7 @@ def squads_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
         else:
-            messages.success(request, f"已按退役年份分为 {len(created)} 个班")
+            messages.success(request, _("已按退役年份分为 %(n)d 个班") % {"n": len(created)})
             return redirect("registry:team_detail", pk=team.pk)
     names = dict(Volunteer.objects.filter(pk__in=[m[0] for m in members]).values_list("pk", "name"))
     rows = [(s, [names[v] for v in s.volunteer_ids]) for s in proposal]

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from vetvol.core.scoping import Action, allowed_prefixes, covers
@@ -69,9 +70,13 @@ def volunteer_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _apply_errors(form, exc)
         except PermissionDenied:
-            form.add_error("home_region", "您无权在该区划登记志愿者")
+            form.add_error("home_region", _("您无权在该区划登记志愿者"))
         else:
-            messages.success(request, f"已登记志愿者 {volunteer.name}，编号 {volunteer.number}")
+            messages.success(
+                request,
+                _("已登记志愿者 %(name)s，编号 %(number)s")
+                % {"name": volunteer.name, "number": volunteer.number},
+            )
             return redirect("registry:volunteer_detail", pk=volunteer.pk)
     context = {"form": form, **_region_choices(form.data.get("home_region", ""))}
     return render(request, "registry/volunteer_form.html", context, status=400 if form.errors else 200)
@@ -166,9 +171,9 @@ def volunteer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _apply_errors(form, exc)
         except PermissionDenied:
-            form.add_error("home_region", "您无权把志愿者迁入该区划")
+            form.add_error("home_region", _("您无权把志愿者迁入该区划"))
         else:
-            messages.success(request, "已保存")
+            messages.success(request, _("已保存"))
             return redirect("registry:volunteer_detail", pk=volunteer.pk)
     context = {
         "form": form,
@@ -188,7 +193,11 @@ def volunteer_status(request: HttpRequest, pk: int) -> HttpResponse:
             actions.change_status(
                 request.user, volunteer, form.cleaned_data["status"], form.cleaned_data["reason"]
             )
-            messages.success(request, f"状态已变更为“{VolunteerStatus(form.cleaned_data['status']).label}”")
+            messages.success(
+                request,
+                _("状态已变更为“%(status)s”")
+                % {"status": VolunteerStatus(form.cleaned_data["status"]).label},
+            )
         except ValidationError as exc:
             messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
     return redirect("registry:volunteer_detail", pk=volunteer.pk)
