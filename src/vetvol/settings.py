@@ -291,6 +291,10 @@ VETVOL_PUBLIC_URL = (env_str("VETVOL_PUBLIC_URL") or "").rstrip("/") or (
     f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION and ALLOWED_HOSTS else "http://127.0.0.1:8000"
 )
 
+# Dispatch: a volunteer's shared position (on duty, with consent) stands for where they are this long; after
+# that the search uses their home base again.
+VETVOL_LIVE_POSITION_MAX_MINUTES = env_int("VETVOL_LIVE_POSITION_MAX_MINUTES", 30)
+
 # Audit log: interleaved hash chains on PostgreSQL, so that concurrent appends do not queue on one lock
 # (SQLite serialises writers anyway and uses one). Raising it later is safe; lowering it strands nothing.
 VETVOL_AUDIT_CHAINS = env_int("VETVOL_AUDIT_CHAINS", 8)

@@ -42,7 +42,6 @@ from vetvol.regions.models import Region
 from vetvol.registry.models import CertificateType, Skill, Team, Volunteer
 
 RADII_KM: tuple[float, ...] = (5.0, 10.0, 20.0, 30.0)
-MAX_LIVE_AGE = timedelta(minutes=30)
 
 
 def invitation_timeout() -> timedelta:
@@ -663,7 +662,8 @@ def report_position(
     user: Any, assignment: Assignment, lat: float, lng: float, *, at: datetime | None = None
 ) -> bool:
     """Store the latest live position of a volunteer on duty (location consent required). A position older
-    than 30 minutes is ignored (returns False). Only the latest is kept; it is deleted when duty ends."""
+    than `locations.live_max_age()` (30 minutes) is ignored (returns False). Only the latest is kept; it is
+    deleted when duty ends."""
     volunteer: Volunteer = assignment.volunteer
     if volunteer.user_id != getattr(user, "pk", None):
         raise Http404
@@ -675,7 +675,7 @@ def report_position(
         raise ValidationError({"lat": ["坐标无效"]})
     now = timezone.now()
     at = at or now
-    if at < now - MAX_LIVE_AGE or at > now + timedelta(minutes=2):
+    if at < now - locations.live_max_age() or at > now + timedelta(minutes=2):
         return False
     with transaction.atomic():
         locations.set_live(volunteer.pk, lat, lng, at)

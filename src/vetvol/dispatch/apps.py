@@ -14,5 +14,8 @@ class DispatchConfig(AppConfig):
         for name in ("registry.volunteer.registered", "registry.volunteer.updated"):
             events.subscribe(name, locations.on_volunteer_changed)
         events.subscribe("registry.volunteers.imported", locations.on_volunteers_imported)
+        # Volunteers on duty at an activity are found where they are (with their consent).
+        events.subscribe("activities.checked_in", locations.on_checked_in)
+        events.subscribe("activities.checked_out", locations.on_checked_out)
         # Dispatch events reach the live boards and the volunteers' phones (journal + channel layer).
         live.subscribe()

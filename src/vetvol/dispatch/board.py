@@ -18,6 +18,7 @@ from django.utils import timezone
 from vetvol.activities.models import Activity
 from vetvol.activities.queries import in_progress, on_site
 from vetvol.core.scoping import Action, get_for_user, subtree_q
+from vetvol.dispatch.locations import live_max_age
 from vetvol.dispatch.models import (
     ACTIVE_ASSIGNMENT,
     Assignment,
@@ -34,7 +35,6 @@ from vetvol.regions.models import Region
 
 REPLAY_LIMIT = 500
 RECENTLY_CLOSED = timedelta(hours=2)
-MAX_LIVE_AGE = timedelta(minutes=30)
 COUNTER_LEVELS = ("province", "city", "county")
 COUNTER_FIELDS = ("incidents", "responders", "activities", "attendees")
 
@@ -202,7 +202,7 @@ def positions(user: Any, region: Region, now: Any = None) -> list[dict[str, Any]
         for v, lat, lng, at in VolunteerLocation.objects.filter(
             source=LocationSource.LIVE,
             volunteer_id__in=[a[1] for a in active],
-            updated_at__gte=now - MAX_LIVE_AGE,
+            updated_at__gte=now - live_max_age(),
         ).values_list("volunteer_id", "lat", "lng", "updated_at")
     }
     out = []

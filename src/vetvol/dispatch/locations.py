@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -114,8 +115,16 @@ def on_volunteers_imported(name: str, payload: dict[str, Any]) -> None:
         sync_locations([int(i) for i in payload["ids"]])
 
 
-def set_live(volunteer_id: int, lat: float, lng: float, at: datetime, skills: int = 0) -> None:
-    """Keep only the latest live position (called inside the position action's transaction)."""
+def live_max_age() -> timedelta:
+    """How long a shared position stands for where a volunteer is (VETVOL_LIVE_POSITION_MAX_MINUTES)."""
+    return timedelta(minutes=int(getattr(settings, "VETVOL_LIVE_POSITION_MAX_MINUTES", 30)))
+
+
+def set_live(volunteer_id: int, lat: float, lng: float, at: datetime) -> None:
+    """Keep only the latest live position, with the home row's skills mask so the search's prefilter sees
+    the same skills wherever the volunteer is (called inside the caller's transaction)."""
+    home = VolunteerLocation.objects.filter(volunteer_id=volunteer_id, source=LocationSource.HOME)
+    skills = home.values_list("skills", flat=True).first() or 0
     VolunteerLocation.objects.update_or_create(
         volunteer_id=volunteer_id,
         source=LocationSource.LIVE,
@@ -125,3 +134,23 @@ def set_live(volunteer_id: int, lat: float, lng: float, at: datetime, skills: in
 
 def clear_live(volunteer_id: int) -> None:
     VolunteerLocation.objects.filter(volunteer_id=volunteer_id, source=LocationSource.LIVE).delete()
+
+
+def on_checked_in(name: str, payload: dict[str, Any]) -> None:
+    """Event handler: a volunteer who checked in at an activity is on duty there; with their consent to
+    share their location on duty, dispatch looks for them there (not at home) while the fix is fresh."""
+    if not payload.get("location_consent") or payload.get("lat") is None or payload.get("lng") is None:
+        return
+    at = datetime.fromisoformat(payload["at"]) if payload.get("at") else timezone.now()
+    with transaction.atomic():
+        set_live(int(payload["volunteer_id"]), float(payload["lat"]), float(payload["lng"]), at)
+
+
+def on_checked_out(name: str, payload: dict[str, Any]) -> None:
+    """Event handler: off duty, the activity position is dropped (unless a dispatch assignment now owns
+    the live position: then its own updates and its end decide)."""
+    from vetvol.dispatch.models import ACTIVE_ASSIGNMENT, Assignment
+
+    volunteer_id = int(payload["volunteer_id"])
+    if not Assignment.objects.filter(volunteer_id=volunteer_id, status__in=ACTIVE_ASSIGNMENT).exists():
+        clear_live(volunteer_id)

@@ -45,8 +45,10 @@ shared with other work; CPU per search read from /proc for the client and the se
   per search but planning grows from 0.34 to 1.06 ms, server CPU 2.1–2.3 ms, p50 worse. First probe 1, 2,
   3, 4 km: server CPU 1.28, 1.47, 1.87, 2.42 ms for 1.28, 1.12, 1.08, 1.06 statements per search: 2 km.
 
-Live positions are not used here: a live row exists only while its volunteer is on an active assignment,
-and such a volunteer is not a candidate.
+Positions: a volunteer on duty who shares their location (an activity they checked in at; a dispatch
+assignment, though then they are busy) has a live row; while it is fresher than
+`VETVOL_LIVE_POSITION_MAX_MINUTES` (30) it stands for where they are, otherwise the home row does
+(`_where_now`, checked row by row like the other exact checks).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from vetvol.activities.models import InsurancePolicy
-from vetvol.dispatch.locations import cell_ranges, skill_bit
+from vetvol.dispatch.locations import cell_ranges, live_max_age, skill_bit
 from vetvol.dispatch.models import (
     ACTIVE_ASSIGNMENT,
     Assignment,
@@ -89,11 +91,19 @@ class RoleFilter:
 
 
 def eligible(role: RoleFilter, now: datetime) -> QuerySet[VolunteerLocation]:
-    """Home rows of volunteers eligible for the role now (no spatial filter)."""
+    """Position rows (see `_where_now`) of volunteers eligible for the role now (no spatial filter)."""
     from vetvol.registry.models import Certificate, VolunteerSkill
 
     today = timezone.localdate(now)
-    qs = VolunteerLocation.objects.filter(source=LocationSource.HOME, volunteer__status="active")
+    fresh = now - live_max_age()
+    fresh_live = VolunteerLocation.objects.filter(
+        volunteer_id=OuterRef("volunteer_id"), source=LocationSource.LIVE, updated_at__gte=fresh
+    )
+    qs = VolunteerLocation.objects.filter(
+        Q(source=LocationSource.LIVE, updated_at__gte=fresh)
+        | (Q(source=LocationSource.HOME) & ~Exists(fresh_live)),
+        volunteer__status="active",
+    )
     when = availability_bit_at(now)
     qs = qs.annotate(_when=F("volunteer__availability").bitand(when)).filter(
         Q(volunteer__availability=0) | ~Q(_when=0)
@@ -173,6 +183,19 @@ def _pool(rows: list[tuple[Any, ...]], ranking: RankingPolicy | None) -> Volunte
 AVAILABLE = "(v.availability = 0 OR (v.availability & %s) <> 0)"
 
 
+def _where_now(alias: str, now: datetime, fence: str = "") -> tuple[str, list[Any]]:
+    """Which row stands for where a volunteer is: a fresh live row (on duty, shared with consent), else
+    the home row. Applied row by row (lazily in the search); the index scan keeps home and fresh live rows."""
+    fresh = connection.ops.adapt_datetimefield_value(now - live_max_age())
+    # alias and fence are literals of this module; every value is a parameter
+    sql = (
+        f"(({alias}.source = 'live' AND {alias}.updated_at >= %s) OR "  # noqa: S608
+        f"({alias}.source = 'home' AND NOT EXISTS (SELECT 1 FROM dispatch_volunteerlocation w "
+        f"WHERE w.volunteer_id = {alias}.volunteer_id AND w.source = 'live' AND w.updated_at >= %s{fence})))"
+    )
+    return sql, [fresh, fresh]
+
+
 def _eligibility(role: RoleFilter, now: datetime, fence: str = "") -> tuple[str, list[Any]]:
     """The role's checks on `l.volunteer_id` as `AND …` clauses. `fence` ends each subquery: the search
     passes ` OFFSET 0` on PostgreSQL, which keeps every EXISTS a per-row subplan (never a semi-join over
@@ -220,14 +243,15 @@ _LOAD_SQL = (
 
 
 def _sql(role: RoleFilter, now: datetime) -> tuple[str, list[Any]]:
-    """Every eligible home row with its recent load and last dispatch: the brute-force reference's scan.
-    Table names are the models' (asserted in the tests); every value is a parameter."""
+    """Every eligible volunteer's position row with recent load and last dispatch: the brute-force
+    reference's scan. Table names are the models' (asserted in the tests); every value is a parameter."""
+    position, position_params = _where_now("l", now)
     sql = [
         "SELECT l.volunteer_id, l.lat, l.lng, " + _LOAD_SQL.format(v="l.volunteer_id"),
         "FROM dispatch_volunteerlocation l JOIN registry_volunteer v ON v.id = l.volunteer_id "
-        f"WHERE l.source = 'home' AND v.status = 'active' AND {AVAILABLE}",
+        f"WHERE v.status = 'active' AND {AVAILABLE} AND {position}",
     ]
-    params: list[Any] = [now - timedelta(days=RECENT_LOAD_DAYS), availability_bit_at(now)]
+    params: list[Any] = [now - timedelta(days=RECENT_LOAD_DAYS), availability_bit_at(now), *position_params]
     if role.skill_id is not None:
         bit = skill_bit(role.skill_id)
         sql.append("AND (l.skills & %s) = %s")
@@ -268,8 +292,9 @@ def _nearest_sql(
     min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, probe_km)
     ranges = cell_ranges(min_lat, max_lat, min_lng, max_lng)
     hav, hav_params = _hav(lat, lng, "y")
-    where = ["y.source = 'home'", "y.lat BETWEEN %s AND %s"]
-    params: list[Any] = [min_lat, max_lat]
+    fresh = connection.ops.adapt_datetimefield_value(now - live_max_age())
+    where = ["(y.source = 'home' OR y.updated_at >= %s)", "y.lat BETWEEN %s AND %s"]
+    params: list[Any] = [fresh, min_lat, max_lat]
     if min_lng <= max_lng:
         where.append("y.lng BETWEEN %s AND %s")
     else:
@@ -284,8 +309,9 @@ def _nearest_sql(
         # one index-only range scan of (cell) INCLUDE (...) per grid row of the box; the LATERAL with
         # OFFSET 0 keeps the planner from flattening it into a scan of the whole table
         near = (
-            "SELECT x.volunteer_id, x.lat, x.lng, x.hav FROM unnest(%s::int[], %s::int[]) g(lo, hi) "  # noqa: S608
-            f"CROSS JOIN LATERAL (SELECT y.volunteer_id, y.lat, y.lng, {hav} AS hav "
+            "SELECT x.volunteer_id, x.lat, x.lng, x.source, x.updated_at, x.hav "  # noqa: S608
+            "FROM unnest(%s::int[], %s::int[]) g(lo, hi) "
+            f"CROSS JOIN LATERAL (SELECT y.volunteer_id, y.lat, y.lng, y.source, y.updated_at, {hav} AS hav "
             "FROM dispatch_volunteerlocation y WHERE y.cell BETWEEN g.lo AND g.hi AND "
             + " AND ".join(where)
             + " OFFSET 0) x WHERE x.hav <= %s ORDER BY x.hav OFFSET 0"
@@ -295,7 +321,7 @@ def _nearest_sql(
     else:
         cells = " OR ".join("y.cell BETWEEN %s AND %s" for _ in ranges)
         near = (
-            f"SELECT z.* FROM (SELECT y.volunteer_id, y.lat, y.lng, {hav} AS hav "  # noqa: S608
+            f"SELECT z.* FROM (SELECT y.volunteer_id, y.lat, y.lng, y.source, y.updated_at, {hav} AS hav "  # noqa: S608
             f"FROM dispatch_volunteerlocation y WHERE ({cells}) AND "
             + " AND ".join(where)
             + ") z WHERE z.hav <= %s ORDER BY z.hav LIMIT -1"
@@ -303,14 +329,22 @@ def _nearest_sql(
         near_params = [*hav_params, *[c for r in ranges for c in r], *params, cut]
         fence = ""
     checks, check_params = _eligibility(role, now, fence)
+    position, position_params = _where_now("l", now, fence)
     sql = (
         f"SELECT c.volunteer_id, c.lat, c.lng, {_LOAD_SQL.format(v='c.volunteer_id')}, c.hav FROM ("  # noqa: S608
         f"SELECT l.volunteer_id, l.lat, l.lng, l.hav FROM ({near}) l "
-        "WHERE EXISTS (SELECT 1 FROM registry_volunteer v WHERE v.id = l.volunteer_id "
+        f"WHERE {position} AND EXISTS (SELECT 1 FROM registry_volunteer v WHERE v.id = l.volunteer_id "
         f"AND v.status = 'active' AND {AVAILABLE}{fence}) {checks} ORDER BY l.hav LIMIT %s) c"
     )
     when = availability_bit_at(now)
-    return sql, [now - timedelta(days=RECENT_LOAD_DAYS), *near_params, when, *check_params, limit]
+    return sql, [
+        now - timedelta(days=RECENT_LOAD_DAYS),
+        *near_params,
+        *position_params,
+        when,
+        *check_params,
+        limit,
+    ]
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

@@ -101,7 +101,8 @@ def _confirmed_signup_id(activity: Activity, volunteer: Volunteer) -> int | None
 
 
 def _own_volunteer(actor: Any, activity: Activity) -> Volunteer | None:
-    """The actor's volunteer record (number only), with what the check-in decides on, in one query:
+    """The actor's volunteer record (number and location consent only), with what the check-in decides on,
+    in one query:
     `confirmed_signup_id`, `checked_in`, `insurance_required` (of the project), `insured` (on the day).
 
     Hand-written: this runs once per check-in, thousands a minute at a big event, and compiling the same
@@ -110,7 +111,7 @@ def _own_volunteer(actor: Any, activity: Activity) -> Volunteer | None:
         return None
     day = connection.ops.adapt_datefield_value(timezone.localtime(activity.starts_at).date())
     sql = (
-        'SELECT v."id", v."number", v."user_id",'  # noqa: S608
+        'SELECT v."id", v."number", v."user_id", v."location_consent",'  # noqa: S608
         f' (SELECT s."id" FROM "{SignUp._meta.db_table}" s WHERE s."activity_id" = %s'
         ' AND s."volunteer_id" = v."id" AND s."status" = %s LIMIT 1) AS confirmed_signup_id,'
         f' EXISTS (SELECT 1 FROM "{Attendance._meta.db_table}" a WHERE a."activity_id" = %s'
@@ -211,11 +212,18 @@ def check_in(
                 obj=activity,
                 detail={"volunteer": volunteer.number, "method": method, "outside": outside},
             )
+            # where the volunteer now is on duty (their phone's fix, else the site), for the dispatch
+            # index: used only with their consent to share their location on duty
+            here = (lat, lng) if lat is not None and lng is not None else (activity.lat, activity.lng)
             events.emit(
                 "activities.checked_in",
                 activity_id=activity.pk,
                 volunteer_id=volunteer.pk,
                 region_code=activity.region_code,
+                lat=here[0],
+                lng=here[1],
+                at=attendance.checked_in_at.isoformat(),
+                location_consent=bool(volunteer.location_consent),
             )
     except IntegrityError as exc:
         raise ValidationError({"volunteer": ["已经签到过了"]}) from exc

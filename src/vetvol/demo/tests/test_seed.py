@@ -211,7 +211,7 @@ def test_plan_hits_the_team_count_with_the_yonghe_squads(db):
     assert {t.brand for t in tree.teams} == {"红棉老兵", "红星", "战旗"}
 
 
-def test_demo_activities_under_way_with_people_on_site(province):
+def test_demo_activities_under_way_with_people_on_site(built):
     from vetvol.activities.models import Activity, Attendance
     from vetvol.activities.queries import in_progress, on_site
 

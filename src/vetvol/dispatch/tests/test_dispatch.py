@@ -601,3 +601,52 @@ def test_only_volunteers_available_now_are_invited(people, responder, open_incid
     assert sorted(eligible(role, wednesday_afternoon).values_list("volunteer_id", flat=True)) == sorted(
         [weekday.pk, unstated.pk]
     )
+
+
+def test_volunteer_on_duty_at_an_activity_is_found_there(
+    people, responder, django_capture_on_commit_callbacks
+):
+    """With consent to share their location on duty, a volunteer checked in at an activity near the incident
+    is found there, not at their far-away home; after check-out, or once the fix is stale, home counts."""
+    from vetvol.activities import actions as activity_actions
+    from vetvol.dispatch.search import eligible
+    from vetvol.regions import actions as region_actions
+
+    futian = Region.objects.get(code="440304")
+    centre = region_actions.create_service_centre(people.root, futian)
+    project = activity_actions.create_project(
+        people.futian_admin, region=futian, owner_centre=centre, name="河道清洁", domain="public_welfare",
+        description="清理河道", risk_statement="临水作业注意安全",
+    )  # fmt: skip
+    site = offset(km_north=1.0)
+    now = timezone.now()
+    activity = activity_actions.create_activity(
+        people.futian_admin, project, title="河道清洁", starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=3), place_name="深圳河", lat=site[0], lng=site[1], geofence_m=300,
+        capacity=10, signup_opens_at=now - timedelta(days=1), signup_closes_at=now + timedelta(hours=2),
+    )  # fmt: skip
+    far = responder(1, {"water_rescue": 2}, km_east=40.0, consent=True)
+    shy = responder(2, {"water_rescue": 2}, km_east=41.0, consent=False)
+    for v in (far, shy):
+        activity_actions.sign_up(v.user, activity, v)
+    role = RoleFilter(skill_id=Skill.objects.get(code="water_rescue").pk)
+
+    def nearby() -> list[int]:
+        found = search_candidates(*SITE, role, k=5, radius_km=5)
+        brute = brute_force_candidates(*SITE, role, k=5, radius_km=5)
+        assert [c.volunteer_id for c in found] == [c.volunteer_id for c in brute]
+        return [c.volunteer_id for c in found]
+
+    assert nearby() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        for v in (far, shy):
+            activity_actions.check_in(v.user, activity, method="gps", lat=site[0], lng=site[1])
+    assert nearby() == [far.pk]  # the one who shares their location; the other is looked for at home
+    assert eligible(role, timezone.now()).filter(volunteer_id=far.pk).count() == 1  # one position only
+    VolunteerLocation.objects.filter(volunteer=far, source="live").update(updated_at=now - timedelta(hours=1))
+    assert nearby() == []  # a stale fix: home again
+    VolunteerLocation.objects.filter(volunteer=far, source="live").update(updated_at=timezone.now())
+    attendance = far.attendances.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        activity_actions.check_out(far.user, attendance, method="gps")
+    assert nearby() == [] and not VolunteerLocation.objects.filter(volunteer=far, source="live").exists()
