@@ -88,7 +88,7 @@ def test_rolled_back_change_leaves_no_audit_row():
     "sqlite" in settings.DATABASES["default"]["ENGINE"],
     reason="real concurrency needs PostgreSQL; SQLite serialises writers by design",
 )
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # puts the seeded data back after
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_use_several_chains_and_all_verify():
     """Transactions that hold their audit row for a while do not queue on one lock: each takes a free
     chain head, and every chain still verifies with nothing lost."""
