@@ -317,7 +317,7 @@ def test_fifty_racing_accepts_fill_exactly_eight_slots(reseeded, people, respond
     for incident in incidents:
         need = incident.needs.get()
         for v in volunteers:
-            invitations.append(actions._invite(incident, need, v.pk, 1.0, now, 1))
+            invitations.append(actions.invite(incident, need, v.pk, 1.0, now, 1))
     random.Random(5).shuffle(invitations)
     barrier = threading.Barrier(len(volunteers))
     by_volunteer = {}
