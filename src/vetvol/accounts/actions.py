@@ -94,6 +94,7 @@ def record_login(user: User) -> None:
 def record_logout(user: Any, reason: str = "logout") -> None:
     if getattr(user, "is_authenticated", False):
         audit.record(f"auth.{reason}", actor=user, subject=user.username)
+        events.emit("accounts.logged_out", user_id=user.pk)
 
 
 def start_enrolment(user: User) -> str:

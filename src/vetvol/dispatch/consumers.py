@@ -28,6 +28,14 @@ def _param(scope: dict[str, Any], name: str) -> str:
 
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
     group: str = ""
+    user_group: str = ""
+
+    async def join(self, group: str) -> None:
+        """Listen to `group`, and to the user's own group (which closes the socket at logout)."""
+        self.group = group
+        self.user_group = live.user_group(self.scope["user"].pk)
+        for name in (self.group, self.user_group):
+            await self.channel_layer.group_add(name, self.channel_name)
 
     @classmethod
     async def encode_json(cls, content: Any) -> str:
@@ -39,14 +47,18 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         if message.get("type") == "live.message":
             await self.send(text_data=message["text"])
             return
+        if message.get("type") == "live.close":
+            await self.close(code=4401)  # logged out: the page reloads (to the login page)
+            return
         await super().dispatch(message)
 
     async def live_message(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["text"])
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for name in (self.group, self.user_group):
+            if name:
+                await self.channel_layer.group_discard(name, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
@@ -63,9 +75,8 @@ class BoardConsumer(_LiveConsumer):
             await self.close()
             return
         self.region = region
-        self.group = live.board_group(region.code)
         # join first, then replay: nothing falls between (a message may arrive twice; clients keep seqs)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(live.board_group(region.code))
         await self.accept()
         since = _param(self.scope, "since")
         if since.isdigit():
@@ -97,8 +108,7 @@ class MyConsumer(_LiveConsumer):
         if volunteer_id is None:
             await self.close()
             return
-        self.group = live.volunteer_group(volunteer_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(live.volunteer_group(volunteer_id))
         await self.accept()
 
     @staticmethod

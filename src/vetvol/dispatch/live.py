@@ -91,10 +91,30 @@ async def _send_all(sends: list[tuple[str, dict[str, Any]]]) -> None:
         await layer.group_send(group, {"type": "live.message", "text": text})
 
 
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+async def _close_all(groups: list[str]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        for group in groups:
+            await layer.group_send(group, {"type": "live.close"})
+
+
+def on_logged_out(name: str, payload: dict[str, Any]) -> None:
+    """Subscriber: a user logged out (or timed out): their open websockets close (code 4401); the pages
+    reload, and a session that is still valid (another browser) simply reconnects."""
+    _schedule(_close_all, [user_group(int(payload["user_id"]))])
+
+
 def send(sends: list[tuple[str, dict[str, Any]]]) -> None:
     """Hand messages to the channel layer without waiting for them to be delivered."""
-    if not sends:
-        return
+    if sends:
+        _schedule(_send_all, sends)
+
+
+def _schedule(coroutine: Any, argument: Any) -> None:
     loop = _loop
     if loop is not None and not loop.is_closed() and loop.is_running():
         try:
@@ -102,12 +122,12 @@ def send(sends: list[tuple[str, dict[str, Any]]]) -> None:
         except RuntimeError:
             running = None
         if running is loop:
-            loop.create_task(_send_all(sends))
+            loop.create_task(coroutine(argument))
         else:
-            asyncio.run_coroutine_threadsafe(_send_all(sends), loop)
+            asyncio.run_coroutine_threadsafe(coroutine(argument), loop)
         return
     try:
-        async_to_sync(_send_all)(sends)
+        async_to_sync(coroutine)(argument)
     except Exception:
         # the change is committed and journaled: a board that misses this catches up by replay
         logger.exception("live board delivery failed")
@@ -179,3 +199,4 @@ def prune(now: Any = None) -> int:
 def subscribe() -> None:
     for name in (*JOURNALED, POSITION):
         events.subscribe(name, relay)
+    events.subscribe("accounts.logged_out", on_logged_out)

@@ -205,3 +205,22 @@ def test_timeline_of_an_incident(
     assert "dispatch.invitation.answered" in names and "dispatch.assignment.status" in names
     client.force_login(people.tianhe_admin)
     assert client.get(f"/api/dispatch/incidents/{incident.pk}/timeline").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_logout_closes_the_users_websockets(reseeded, asgi_server, people):
+    from websockets.exceptions import ConnectionClosed
+
+    from vetvol.accounts import actions as account_actions
+
+    with (
+        _ws(asgi_server, people.futian_admin, "/ws/board/?region=440304") as mine,
+        _ws(asgi_server, people.tianhe_admin, "/ws/board/?region=440106") as theirs,
+    ):
+        account_actions.record_logout(people.futian_admin)
+        with pytest.raises(ConnectionClosed) as closed:
+            mine.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        assert _messages(theirs, timeout=1.0) == []  # someone else's stays open
+        theirs.send('{"type": "ping"}')
+        assert json.loads(theirs.recv(timeout=5)) == {"type": "pong"}

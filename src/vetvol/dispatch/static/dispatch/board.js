@@ -381,7 +381,11 @@
       pinger = setInterval(() => socket.readyState === 1 && socket.send('{"type":"ping"}'), 25000);
     };
     socket.onmessage = (e) => handle(JSON.parse(e.data));
-    socket.onclose = () => {
+    socket.onclose = (event) => {
+      if (event.code === 4401) {
+        window.location.reload(); // logged out: the page sends the login form
+        return;
+      }
       setConn(false);
       clearInterval(pinger);
       setTimeout(connect, backoff);

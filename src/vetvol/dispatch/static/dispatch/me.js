@@ -22,7 +22,11 @@
       mine.dataset.live = "1";
     };
     socket.onmessage = () => refresh();
-    socket.onclose = () => {
+    socket.onclose = (event) => {
+      if (event.code === 4401) {
+        window.location.reload(); // logged out: the page sends the login form
+        return;
+      }
       mine.dataset.live = "0";
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 20000);
