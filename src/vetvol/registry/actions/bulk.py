@@ -215,10 +215,11 @@ _PLAIN_FIELDS = (*_PLAIN_FIELDS, models.BooleanField, models.FloatField, models.
 
 
 def _insert(model: type[models.Model], rows: list[dict[str, Any]], batch_size: int = 1000) -> None:
-    """INSERT `rows` ({attname: value}) with executemany. Missing values take the field's default (now, for
-    auto_now and auto_now_add fields); values go through the field's own conversion (encryption, dates)
-    unless it is a plain type the driver takes. Conversions other than encryption are remembered per value
-    (the chunk's timestamp, birth dates)."""
+    """INSERT `rows` ({attname: value}): COPY on PostgreSQL, executemany elsewhere. Missing values take the
+    field's default (now, for auto_now and auto_now_add fields); values go through the field's own
+    conversion (encryption, dates) unless it is a plain type the driver takes. Conversions other than
+    encryption are remembered per value (the chunk's timestamp, birth dates). Constraints, foreign keys and
+    triggers hold as for any INSERT; a violation raises Django's IntegrityError."""
     if not rows:
         return
     db = connections[router.db_for_write(model)]
@@ -237,31 +238,41 @@ def _insert(model: type[models.Model], rows: list[dict[str, Any]], batch_size: i
         if not isinstance(f, _PLAIN_FIELDS) or isinstance(f, EncryptedTextField)
     ]
     memo: dict[tuple[int, Any], Any] = {}
+
+    def values_of(row: dict[str, Any]) -> list[Any]:
+        values = [row.get(name, default) for name, default in getters]
+        for i, f, encrypted in converted:
+            value = values[i]
+            if value is None:
+                continue
+            if encrypted:  # a fresh nonce each time: never remembered
+                values[i] = f.get_db_prep_save(value, db)
+                continue
+            try:
+                values[i] = memo[(i, value)]
+            except KeyError:
+                values[i] = memo[(i, value)] = f.get_db_prep_save(value, db)
+            except TypeError:  # unhashable (a JSON value): converted every time
+                values[i] = f.get_db_prep_save(value, db)
+        return values
+
     quote = db.ops.quote_name
-    # One row per statement, executemany: the statement is prepared once (psycopg pipelines the executions).
-    # Several rows per statement measured no faster on SQLite and slower on PostgreSQL.
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
-    with db.cursor() as cursor:
+    with db.cursor() as cursor, db.wrap_database_errors:
+        if db.vendor == "postgresql":
+            # COPY: one statement per table and chunk, rows formatted in psycopg's C code. Against one
+            # pipelined executemany execution per row, the inserts of 20,000 imported volunteers (73,000
+            # rows) took 1.7 s instead of 5.6 s, and 0.7 s of the client's CPU instead of 1.7 s.
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for row in rows:
+                    copy.write_row(values_of(row))
+            return
+        # Elsewhere one row per statement, executemany: the statement is prepared once. Several rows per
+        # statement measured no faster on SQLite.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
         for start in range(0, len(rows), batch_size):
-            params: list[list[Any]] = []
-            for row in rows[start : start + batch_size]:
-                values = [row.get(name, default) for name, default in getters]
-                for i, f, encrypted in converted:
-                    value = values[i]
-                    if value is None:
-                        continue
-                    if encrypted:  # a fresh nonce each time: never remembered
-                        values[i] = f.get_db_prep_save(value, db)
-                        continue
-                    try:
-                        values[i] = memo[(i, value)]
-                    except KeyError:
-                        values[i] = memo[(i, value)] = f.get_db_prep_save(value, db)
-                    except TypeError:  # unhashable (a JSON value): converted every time
-                        values[i] = f.get_db_prep_save(value, db)
-                params.append(values)
-            cursor.executemany(sql, params)
+            cursor.executemany(sql, [values_of(row) for row in rows[start : start + batch_size]])
 
 
 def write_rows(
@@ -275,9 +286,11 @@ def write_rows(
 ) -> BulkReport:
     """Write checked rows in chunks, each chunk one transaction with its audit row.
 
-    Rows go in with `_insert` (executemany) rather than `bulk_create`: the same values, converted by the
-    same fields, without the ORM's per-value compilation, which was most of the time of a 100,000-row
-    import. The database's constraints (one record per ID hash, the check constraints) still hold."""
+    Rows go in with `_insert` (COPY on PostgreSQL, executemany elsewhere) rather than `bulk_create`: the
+    same values, converted by the same fields, without the ORM's per-value compilation, which was most of
+    the time of a 100,000-row import. The database's constraints (one record per ID hash, the check
+    constraints, the foreign keys) still hold: a row someone registered since the check fails its chunk,
+    which is rolled back with its audit row and event, and a run resumed later skips the chunks written."""
     user = actor if getattr(actor, "is_authenticated", False) else None
     user_id = user.pk if user is not None else None
     centres = _centres({c.data["home_region_id"] for c in checked})

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from vetvol.core.crypto import EncryptedTextField
 from vetvol.core.models import RegionScopedModel
@@ -80,16 +81,23 @@ class Volunteer(RegionScopedModel):
     `region_code` is the home street/town (or community) code.
     """
 
-    number = models.CharField("志愿者编号", max_length=20, unique=True)
+    # No `unique=True` or `db_index=True` on the CharFields below: on PostgreSQL either adds a second,
+    # varchar_pattern_ops index for LIKE, which no query here uses and every insert paid for (an import
+    # writes 100,000 rows). Their indexes are declared in Meta instead, one each.
+    number = models.CharField("志愿者编号", max_length=20)
     name = models.CharField("姓名", max_length=50)
     id_number = EncryptedTextField("身份证号码")
     id_hash = models.CharField(max_length=64)
     phone = EncryptedTextField("手机号码")
-    phone_hash = models.CharField(max_length=64, db_index=True)
+    phone_hash = models.CharField(max_length=64)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期")
     home_region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="居住街道（乡镇）"
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="居住街道（乡镇）",
+        db_index=False,  # indexed in Meta (a key to a CharField would get the LIKE twin too)
     )
     address = EncryptedTextField("详细地址", blank=True)
     lng = models.FloatField("常驻点经度", null=True, blank=True)
@@ -112,7 +120,11 @@ class Volunteer(RegionScopedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="volunteer"
     )
     registered_via = models.CharField("登记方式", max_length=10, choices=RegisteredVia.choices)
-    import_batch = models.CharField(max_length=40, blank=True, db_index=True)
+    import_batch = models.CharField(max_length=40, blank=True)
+    # The home region (the same code as home_region). Subtree ranges and equality are served by the
+    # (status, region_code) and (region_code, discharge_year) indexes; the inherited single-column index
+    # (and its LIKE twin) served nothing the first does not.
+    region_code = models.CharField(_("行政区划代码"), max_length=12)
 
     objects = VolunteerQuerySet.as_manager()  # type: ignore[misc]
     region_actions = {Action.VIEW: Action.VIEW_PEOPLE, Action.CHANGE: Action.CHANGE_PEOPLE}
@@ -121,6 +133,7 @@ class Volunteer(RegionScopedModel):
         ordering = ["number"]
         constraints = [
             models.UniqueConstraint(fields=["id_hash"], name="registry_volunteer_unique_id_hash"),
+            models.UniqueConstraint(fields=["number"], name="registry_volunteer_unique_number"),
             models.CheckConstraint(
                 condition=Q(discharge_year__isnull=True)
                 | Q(enlistment_year__isnull=True)
@@ -132,6 +145,9 @@ class Volunteer(RegionScopedModel):
             ),
         ]
         indexes = [
+            models.Index(fields=["phone_hash"], name="registry_vol_phone_hash"),
+            models.Index(fields=["import_batch"], name="registry_vol_import_batch"),
+            models.Index(fields=["home_region"], name="registry_vol_home_region"),
             models.Index(fields=["status", "region_code"], name="registry_vol_status_region"),
             models.Index(fields=["region_code", "discharge_year"], name="registry_vol_region_discharge"),
             # The talent pool checks each volunteer its skill and certificate indexes found (status, region,
@@ -175,8 +191,10 @@ class VolunteerSkill(models.Model):
     """A skill a volunteer offers, at a level. `region_code` copies the volunteer's, for the talent-pool
     index (skill, region subtree) that answers "who can dive in Futian" without touching every volunteer."""
 
-    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="skills")
-    skill = models.ForeignKey("registry.Skill", on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes on the keys: the unique (volunteer, skill) and the talent index (skill, …)
+    # lead with them.
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="skills", db_index=False)
+    skill = models.ForeignKey("registry.Skill", on_delete=models.PROTECT, related_name="+", db_index=False)
     level = models.PositiveSmallIntegerField("水平", choices=SkillLevel.choices, default=SkillLevel.SKILLED)
     region_code = models.CharField(max_length=12)
 
@@ -199,7 +217,10 @@ class Certificate(models.Model):
     """A qualification a volunteer holds, with issuer, number and validity."""
 
     volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="certificates")
-    type = models.ForeignKey("registry.CertificateType", on_delete=models.PROTECT, related_name="+")
+    # Not indexed alone: the talent index (type, …) leads with it.
+    type = models.ForeignKey(
+        "registry.CertificateType", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     issuer = models.CharField("发证机构", max_length=100)
     number = models.CharField("证书编号", max_length=50, blank=True)
     issued_on = models.DateField("发证日期", null=True, blank=True)

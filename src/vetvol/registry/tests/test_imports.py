@@ -704,6 +704,56 @@ def test_duplicate_in_database_is_reported_and_not_written(people, make_voluntee
     assert Volunteer.objects.filter(id_hash=existing.id_hash).count() == 1
 
 
+def test_engine_writes_what_a_single_registration_writes(people, make_volunteer):
+    """The bulk insert (COPY on PostgreSQL) converts values through the fields: encrypted columns decrypt,
+    dates, booleans, timestamps, the consents, the status history and the skills read back as written."""
+    raw = {**volunteer_raw(140), "skills": "急救（专家）、水上救援", "lng": "114.05", "lat": "22.54"}
+    report, checked = bulk.check_rows(people.futian_admin, [(2, raw), (3, volunteer_raw(141))], batch="b-140")
+    assert (report.valid, report.errors) == (2, [])
+    bulk.write_rows(people.futian_admin, checked, report, batch="b-140")
+    single = make_volunteer(142)
+    v = Volunteer.objects.get(import_batch="b-140", name=raw["name"])
+    assert (v.id_number, v.phone, v.address) == (raw["id_number"], raw["phone"], raw["address"])
+    assert (v.birth_date, v.gender) == (date(1965, 9, 1), "M")  # as volunteer_raw(140) made the ID number
+    assert (v.lng, v.lat, v.is_veteran, v.is_party_member, v.is_retired_cadre) == (
+        114.05,
+        22.54,
+        True,
+        True,
+        False,
+    )
+    assert (v.status, v.registered_via, v.region_code, v.home_region_id) == (
+        "active",
+        "import",
+        *(["440304001"] * 2),
+    )
+    assert v.created_at.tzinfo is not None and abs(v.created_at - single.created_at) < timedelta(minutes=5)
+    assert list(v.consents.values_list("kind", "granted", "recorded_by_id")) == [
+        ("sensitive", True, people.futian_admin.pk)
+    ]
+    assert list(v.status_changes.values_list("to_status", "by_id")) == [("active", people.futian_admin.pk)]
+    assert sorted(v.skills.values_list("skill__code", "level", "region_code")) == [
+        ("first_aid", 3, "440304001"),
+        ("water_rescue", 2, "440304001"),
+    ]
+    assert Volunteer.objects.filter(id_hash=v.id_hash).get().pk == v.pk  # the lookup hash matches
+
+
+def test_a_row_registered_after_the_check_is_refused_by_the_database(people, make_volunteer):
+    """Between the check and the write someone registers the same person: the unique ID hash refuses the
+    chunk (Django's IntegrityError, as for any insert) and nothing of that chunk stays."""
+    from django.db import IntegrityError, transaction
+
+    report, checked = bulk.check_rows(
+        people.futian_admin, [(2, volunteer_raw(150)), (3, volunteer_raw(151))], batch="b-150"
+    )
+    make_volunteer(151)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.write_rows(people.futian_admin, checked, report, batch="b-150")
+    assert Volunteer.objects.filter(import_batch="b-150").count() == 0
+    assert report.written == 0
+
+
 def test_background_run_starts_a_thread_only_after_commit(
     people, monkeypatch, django_capture_on_commit_callbacks
 ):
