@@ -1,15 +1,19 @@
-"""Hand-written SQL for the few hottest paths (a big event's check-ins), where compiling an ORM query costs
-more CPU than the database spends running it. Each such query keeps its ORM twin's meaning and is tested on
-SQLite and PostgreSQL alike: double-quoted identifiers, `%s` parameters, table names from the models (never
-from input, hence the `noqa: S608` on those f-strings)."""
+"""Hand-written SQL for the few hottest paths (a big event's check-ins, bulk imports, the dispatch
+location index), where compiling an ORM query costs more CPU than the database spends running it. Each
+such query keeps its ORM twin's meaning and is tested on SQLite and PostgreSQL alike: double-quoted
+identifiers, `%s` parameters, table names from the models (never from input, hence the `noqa: S608` on
+those f-strings)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models, router
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from vetvol.core.crypto import EncryptedTextField
 
 
 def aware(value: Any) -> datetime | None:
@@ -62,3 +66,69 @@ def insert(obj: models.Model) -> None:
             obj.pk = cursor.fetchone()[0]
     obj._state.adding = False
     obj._state.db = connection.alias
+
+
+# Values of these fields go to the driver as they are (no conversion in get_db_prep_save).
+_PLAIN_FIELDS: tuple[type[models.Field], ...] = (models.CharField, models.TextField, models.IntegerField)
+_PLAIN_FIELDS = (*_PLAIN_FIELDS, models.BooleanField, models.FloatField, models.ForeignKey)
+
+
+def insert_many(model: type[models.Model], rows: list[dict[str, Any]], batch_size: int = 1000) -> None:
+    """INSERT `rows` ({attname: value}): COPY on PostgreSQL, executemany elsewhere. Missing values take the
+    field's default (now, for auto_now and auto_now_add fields); values go through the field's own
+    conversion (encryption, dates) unless it is a plain type the driver takes. Conversions other than
+    encryption are remembered per value (the chunk's timestamp, birth dates). Constraints, foreign keys and
+    triggers hold as for any INSERT; a violation raises Django's IntegrityError."""
+    if not rows:
+        return
+    db = connections[router.db_for_write(model)]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    now = timezone.now()
+    getters = [
+        (
+            f.attname,
+            now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default(),
+        )
+        for f in fields
+    ]
+    converted = [
+        (i, f, isinstance(f, EncryptedTextField))
+        for i, f in enumerate(fields)
+        if not isinstance(f, _PLAIN_FIELDS) or isinstance(f, EncryptedTextField)
+    ]
+    memo: dict[tuple[int, Any], Any] = {}
+
+    def values_of(row: dict[str, Any]) -> list[Any]:
+        values = [row.get(name, default) for name, default in getters]
+        for i, f, encrypted in converted:
+            value = values[i]
+            if value is None:
+                continue
+            if encrypted:  # a fresh nonce each time: never remembered
+                values[i] = f.get_db_prep_save(value, db)
+                continue
+            try:
+                values[i] = memo[(i, value)]
+            except KeyError:
+                values[i] = memo[(i, value)] = f.get_db_prep_save(value, db)
+            except TypeError:  # unhashable (a JSON value): converted every time
+                values[i] = f.get_db_prep_save(value, db)
+        return values
+
+    quote = db.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    with db.cursor() as cursor, db.wrap_database_errors:
+        if db.vendor == "postgresql":
+            # COPY: one statement per table and chunk, rows formatted in psycopg's C code. Against one
+            # pipelined executemany execution per row, the inserts of 20,000 imported volunteers (73,000
+            # rows) took 1.7 s instead of 5.6 s, and 0.7 s of the client's CPU instead of 1.7 s.
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for row in rows:
+                    copy.write_row(values_of(row))
+            return
+        # Elsewhere one row per statement, executemany: the statement is prepared once. Several rows per
+        # statement measured no faster on SQLite.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+        for start in range(0, len(rows), batch_size):
+            cursor.executemany(sql, [values_of(row) for row in rows[start : start + batch_size]])

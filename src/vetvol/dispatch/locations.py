@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from vetvol.core import rawsql
 from vetvol.dispatch.models import LocationSource, VolunteerLocation
 from vetvol.registry.models import Volunteer, VolunteerSkill
 
@@ -62,14 +63,16 @@ def skills_mask(skill_ids: Iterable[int]) -> int:
     return mask
 
 
-def sync_locations(volunteer_ids: Iterable[int] | None = None, *, batch: int = 5000) -> int:
+def sync_locations(
+    volunteer_ids: Iterable[int] | None = None, *, batch: int = 5000, fresh: bool = False
+) -> int:
     """Rebuild home rows from registry.Volunteer (all, or the given ids); volunteers without a home base or
-    no longer active lose their rows. Returns the number of home rows written."""
+    no longer active lose their rows. `fresh`: the volunteers were just created (an import), so they have
+    no rows to replace. Returns the number of home rows written."""
     now = timezone.now()
     qs = Volunteer.objects.all()
     if volunteer_ids is not None:
-        ids = list(volunteer_ids)
-        qs = qs.filter(pk__in=ids)
+        qs = qs.filter(pk__in=list(volunteer_ids))
     written = 0
     last = 0
     while True:
@@ -84,22 +87,27 @@ def sync_locations(volunteer_ids: Iterable[int] | None = None, *, batch: int = 5
         ):
             masks[vid] = masks.get(vid, 0) | skill_bit(sid)
         rows = [
-            VolunteerLocation(
-                volunteer_id=vid,
-                source=LocationSource.HOME,
-                lat=lat,
-                lng=lng,
-                cell=cell_of(lat, lng),
-                skills=masks.get(vid, 0),
-                updated_at=now,
-            )
+            {
+                "volunteer_id": vid,
+                "source": LocationSource.HOME,
+                "lat": lat,
+                "lng": lng,
+                "cell": cell_of(lat, lng),
+                "skills": masks.get(vid, 0),
+                "updated_at": now,
+            }
             for vid, lat, lng, status in chunk
             if lat is not None and lng is not None and status == "active"
         ]
         with transaction.atomic():
-            VolunteerLocation.objects.filter(volunteer_id__in=chunk_ids, source=LocationSource.HOME).delete()
-            VolunteerLocation.objects.bulk_create(rows, batch_size=2000)
+            if not fresh:
+                VolunteerLocation.objects.filter(
+                    volunteer_id__in=chunk_ids, source=LocationSource.HOME
+                ).delete()
+            rawsql.insert_many(VolunteerLocation, rows)  # COPY on PostgreSQL
         written += len(rows)
+        if len(chunk) < batch:
+            break
     return written
 
 
@@ -112,7 +120,7 @@ def on_volunteer_changed(name: str, payload: dict[str, Any]) -> None:
 def on_volunteers_imported(name: str, payload: dict[str, Any]) -> None:
     """Event handler: index the home rows of volunteers written by a bulk import (one chunk at a time)."""
     if payload.get("ids"):
-        sync_locations([int(i) for i in payload["ids"]])
+        sync_locations([int(i) for i in payload["ids"]], fresh=True)
 
 
 def live_max_age() -> timedelta:

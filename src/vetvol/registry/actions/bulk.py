@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import connections, models, router, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from vetvol.core import audit, events
-from vetvol.core.crypto import EncryptedTextField
+from vetvol.core.rawsql import insert_many
 from vetvol.core.scoping import Action, allowed_prefixes, covers
 from vetvol.regions.models import Region
 from vetvol.registry.actions.volunteers import CONSENT_VERSION, DUPLICATE_MESSAGE, new_volunteer_number
@@ -209,72 +209,6 @@ def check_rows(
     return report, fresh
 
 
-# Values of these fields go to the driver as they are (no conversion in get_db_prep_save).
-_PLAIN_FIELDS: tuple[type[models.Field], ...] = (models.CharField, models.TextField, models.IntegerField)
-_PLAIN_FIELDS = (*_PLAIN_FIELDS, models.BooleanField, models.FloatField, models.ForeignKey)
-
-
-def _insert(model: type[models.Model], rows: list[dict[str, Any]], batch_size: int = 1000) -> None:
-    """INSERT `rows` ({attname: value}): COPY on PostgreSQL, executemany elsewhere. Missing values take the
-    field's default (now, for auto_now and auto_now_add fields); values go through the field's own
-    conversion (encryption, dates) unless it is a plain type the driver takes. Conversions other than
-    encryption are remembered per value (the chunk's timestamp, birth dates). Constraints, foreign keys and
-    triggers hold as for any INSERT; a violation raises Django's IntegrityError."""
-    if not rows:
-        return
-    db = connections[router.db_for_write(model)]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    now = timezone.now()
-    getters = [
-        (
-            f.attname,
-            now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default(),
-        )
-        for f in fields
-    ]
-    converted = [
-        (i, f, isinstance(f, EncryptedTextField))
-        for i, f in enumerate(fields)
-        if not isinstance(f, _PLAIN_FIELDS) or isinstance(f, EncryptedTextField)
-    ]
-    memo: dict[tuple[int, Any], Any] = {}
-
-    def values_of(row: dict[str, Any]) -> list[Any]:
-        values = [row.get(name, default) for name, default in getters]
-        for i, f, encrypted in converted:
-            value = values[i]
-            if value is None:
-                continue
-            if encrypted:  # a fresh nonce each time: never remembered
-                values[i] = f.get_db_prep_save(value, db)
-                continue
-            try:
-                values[i] = memo[(i, value)]
-            except KeyError:
-                values[i] = memo[(i, value)] = f.get_db_prep_save(value, db)
-            except TypeError:  # unhashable (a JSON value): converted every time
-                values[i] = f.get_db_prep_save(value, db)
-        return values
-
-    quote = db.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
-    with db.cursor() as cursor, db.wrap_database_errors:
-        if db.vendor == "postgresql":
-            # COPY: one statement per table and chunk, rows formatted in psycopg's C code. Against one
-            # pipelined executemany execution per row, the inserts of 20,000 imported volunteers (73,000
-            # rows) took 1.7 s instead of 5.6 s, and 0.7 s of the client's CPU instead of 1.7 s.
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for row in rows:
-                    copy.write_row(values_of(row))
-            return
-        # Elsewhere one row per statement, executemany: the statement is prepared once. Several rows per
-        # statement measured no faster on SQLite.
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
-        for start in range(0, len(rows), batch_size):
-            cursor.executemany(sql, [values_of(row) for row in rows[start : start + batch_size]])
-
-
 def write_rows(
     actor: Any,
     checked: list[_Checked],
@@ -317,13 +251,13 @@ def write_rows(
                 }
             )
         with transaction.atomic():
-            _insert(Volunteer, volunteers)
+            insert_many(Volunteer, volunteers)
             saved = dict(
                 Volunteer.objects.filter(number__gte=numbers[0], number__lte=numbers[-1]).values_list(
                     "number", "pk"
                 )
             )
-            _insert(
+            insert_many(
                 StatusChange,
                 [
                     {
@@ -336,7 +270,7 @@ def write_rows(
                     for v in volunteers
                 ],
             )
-            _insert(
+            insert_many(
                 Consent,
                 [
                     {
@@ -351,7 +285,7 @@ def write_rows(
                     for kind in _consents(v)
                 ],
             )
-            _insert(
+            insert_many(
                 VolunteerSkill,
                 [
                     {
