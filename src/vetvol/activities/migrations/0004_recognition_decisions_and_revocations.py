@@ -4,17 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from vetvol.core.append_only import install_sql, migration_operation
+from vetvol.core.append_only import migration_operation, reinstall_operations
 
 # On SQLite, changing a table's constraints rebuilds it (new table, copy, drop, rename), and the append-only
 # triggers go with the old table: they are put back after the change, and again when it is reversed.
-REBUILT = ("activities_starrequest", "activities_staraward")
-
-
-def reinstall_triggers(apps, schema_editor):
-    for table in REBUILT:
-        for sql in install_sql(schema_editor.connection.vendor, table):
-            schema_editor.execute(sql)
+BEFORE, AFTER = reinstall_operations("activities_starrequest", "activities_staraward")
 
 
 class Migration(migrations.Migration):
@@ -25,7 +19,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(migrations.RunPython.noop, reinstall_triggers),
+        BEFORE,
         migrations.CreateModel(
             name="CertificateRevocation",
             fields=[
@@ -173,7 +167,7 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
             ),
         ),
-        migrations.RunPython(reinstall_triggers, migrations.RunPython.noop),
+        AFTER,
         # Rejections and revocations are facts too: never rewritten, never deleted.
         migration_operation("activities_starrejection"),
         migration_operation("activities_starrevocation"),
