@@ -26,7 +26,7 @@ from vetvol.activities.models import (
     StarAward,
     StarRequest,
 )
-from vetvol.core.scoping import Action, get_for_user
+from vetvol.core.scoping import Action, get_for_user, subtree_q
 from vetvol.registry.models import Volunteer
 
 
@@ -87,7 +87,7 @@ def open_activities(region_prefix: str = "", now: Any = None) -> QuerySet[Activi
         status=ActivityStatus.SCHEDULED, signup_opens_at__lte=now, signup_closes_at__gte=now
     )
     if region_prefix:
-        qs = qs.filter(region_code__startswith=region_prefix)
+        qs = qs.filter(subtree_q("region_code", [region_prefix]))
     return qs.select_related("project").order_by("starts_at")
 
 

@@ -18,6 +18,7 @@ from vetvol.activities import actions, queries
 from vetvol.activities.actions.stars import REASON_MAX
 from vetvol.activities.models import ServiceCertificate, StarAward, StarRequest
 from vetvol.activities.stars import may_decide
+from vetvol.core.pages import error_text
 from vetvol.core.scoping import Action, allowed_prefixes, covers, get_for_user
 from vetvol.registry.models import Volunteer
 from vetvol.registry.queries import page_of
@@ -34,10 +35,6 @@ class ReasonForm(forms.Form):
             "max_length": gettext_lazy("理由不能超过 200 个字"),
         },
     )
-
-
-def _errors(exc: ValidationError) -> str:
-    return "；".join(m for ms in exc.message_dict.values() for m in ms)
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -79,7 +76,7 @@ def star_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except PermissionDenied:
         messages.error(request, _own_message(request.user, star_request))
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -95,14 +92,14 @@ def star_reject(request: HttpRequest, pk: int) -> HttpResponse:
     star_request = queries.get_star_request_for_decision(request.user, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, gettext("驳回未完成：") + _errors(ValidationError(form.errors)))
+        messages.error(request, gettext("驳回未完成：") + error_text(ValidationError(form.errors)))
         return redirect("activities:star_requests")
     try:
         actions.reject_star(request.user, star_request, form.cleaned_data["reason"])
     except PermissionDenied:
         messages.error(request, _own_message(request.user, star_request))
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -162,12 +159,12 @@ def star_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     award.volunteer = _visible_volunteer(request, award.volunteer_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, gettext("撤销未完成：") + _errors(ValidationError(form.errors)))
+        messages.error(request, gettext("撤销未完成：") + error_text(ValidationError(form.errors)))
     else:
         try:
             actions.revoke_star(request.user, award, form.cleaned_data["reason"])
         except ValidationError as exc:
-            messages.error(request, gettext("撤销未完成：") + _errors(exc))
+            messages.error(request, gettext("撤销未完成：") + error_text(exc))
         else:
             messages.success(request, gettext("已撤销%(stars)d星级认定") % {"stars": award.stars})
     return redirect("activities:volunteer_recognition", pk=award.volunteer_id)
@@ -182,12 +179,12 @@ def certificate_revoke(request: HttpRequest, number: str) -> HttpResponse:
     cert.volunteer = _visible_volunteer(request, cert.volunteer_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, gettext("撤销未完成：") + _errors(ValidationError(form.errors)))
+        messages.error(request, gettext("撤销未完成：") + error_text(ValidationError(form.errors)))
     else:
         try:
             actions.revoke_certificate(request.user, cert, form.cleaned_data["reason"])
         except ValidationError as exc:
-            messages.error(request, gettext("撤销未完成：") + _errors(exc))
+            messages.error(request, gettext("撤销未完成：") + error_text(exc))
         else:
             messages.success(request, gettext("已撤销证明 %(number)s") % {"number": cert.number})
     return redirect("activities:volunteer_recognition", pk=cert.volunteer_id)
@@ -206,7 +203,7 @@ def my_star_request(request: HttpRequest) -> HttpResponse:
     try:
         star_request = actions.request_star(request.user, volunteer)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request, gettext("已提交%(stars)d星级志愿者申请，请等待审核") % {"stars": star_request.stars}

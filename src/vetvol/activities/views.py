@@ -34,16 +34,13 @@ from vetvol.activities.models import (
     StarRequest,
 )
 from vetvol.activities.stars import star_status
-from vetvol.core import audit, idempotency
+from vetvol.core import audit
+from vetvol.core.pages import error_text, run_form_once
 from vetvol.core.scoping import Action, get_for_user
 from vetvol.regions.queries import get_region_for_user
 from vetvol.registry.models import Volunteer
 
 logger = logging.getLogger(__name__)
-
-
-def _errors(exc: ValidationError) -> str:
-    return "；".join(m for ms in exc.message_dict.values() for m in ms)
 
 
 def _is_organiser(user: Any, activity: Activity) -> bool:
@@ -74,7 +71,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
                 request.user, region=region, owner_centre=centre, **form.cleaned_data
             )
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, error_text(exc))
         except (PermissionDenied, Http404):
             messages.error(request, gettext("您无权在该区划发布项目，或区划代码有误"))
         else:
@@ -178,7 +175,7 @@ def sign_up(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         signup = actions.sign_up(request.user, activity, volunteer)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -205,20 +202,10 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         actions.cancel_signup(request.user, signup, request.POST.get("reason", ""))
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, gettext("已取消报名"))
     return redirect("activities:detail", pk=signup.activity_id)
-
-
-def _idempotent_form(request: HttpRequest, scope: str, body: dict, handler: Any) -> None:
-    """Run a form post once per form key: a resubmitted form (double tap, signal lost) changes nothing."""
-    try:
-        idempotency.run(request.user, scope, request.POST.get("form_key", ""), body, handler)
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    except (idempotency.BadKey, idempotency.KeyReused):
-        messages.error(request, gettext("页面已过期，请刷新后重试"))
 
 
 @login_required
@@ -235,7 +222,7 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, gettext("签到成功"))
             return 201, {}
 
-        _idempotent_form(request, f"check_in:{activity.pk}", {"code": code}, handler)
+        run_form_once(request, f"check_in:{activity.pk}", {"code": code}, handler)
         return redirect("activities:detail", pk=pk)
     return render(
         request,
@@ -270,7 +257,7 @@ def gps_check(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, gettext("签到成功"))
         return 201, {}
 
-    _idempotent_form(request, f"check_{what}:{activity.pk}", {"lat": lat, "lng": lng}, handler)
+    run_form_once(request, f"check_{what}:{activity.pk}", {"lat": lat, "lng": lng}, handler)
     return redirect("activities:detail", pk=pk)
 
 
@@ -288,7 +275,7 @@ def organiser_scan(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, gettext("%(name)s 签到成功") % {"name": attendance.volunteer.name})
         return 201, {}
 
-    _idempotent_form(request, f"scan:{activity.pk}", {"ecard": token}, handler)
+    run_form_once(request, f"scan:{activity.pk}", {"ecard": token}, handler)
     return redirect("activities:detail", pk=pk)
 
 
@@ -305,7 +292,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             actions.decide_signup(request.user, signup, what == "approve")
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     return redirect("activities:detail", pk=signup.activity_id)
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from vetvol.activities import actions
 from vetvol.activities.actions.attendance import ecard_token
 from vetvol.activities.models import Activity, CheckMethod
+from vetvol.core.scoping import subtree_q
 from vetvol.regions.models import Region, ServiceCentre
 from vetvol.registry.models import Volunteer
 
@@ -99,7 +100,9 @@ def build(
     created = 0
     for county in rng.sample(counties, min(districts, len(counties))):
         people = list(
-            Volunteer.objects.filter(status="active", region_code__startswith=county.code).order_by("pk")[:60]
+            Volunteer.objects.filter(subtree_q("region_code", [county.code]), status="active").order_by("pk")[
+                :60
+            ]
         )
         centre = centres.get(county.code)
         if centre is None or len(people) < 5:

@@ -13,7 +13,7 @@ from ninja import Header, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from vetvol.core import idempotency
-from vetvol.core.scoping import Action, get_for_user
+from vetvol.core.scoping import Action, get_for_user, subtree_q
 from vetvol.dispatch import actions, board, queries
 from vetvol.dispatch.models import Incident, Need, RunCard
 from vetvol.regions.models import Region
@@ -99,7 +99,7 @@ def incident_list(request: HttpRequest, status: str = "", region: str = "") -> l
     if status:
         qs = qs.filter(status=status)
     if region.isdigit():
-        qs = qs.filter(region_code__gte=region, region_code__lt=region + ":")
+        qs = qs.filter(subtree_q("region_code", [region]))
     return [queries.incident_row(i) for i in qs[:500]]
 
 

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from vetvol.activities.queries import volunteer_of
-from vetvol.core import idempotency
 from vetvol.core.middleware import CSP
+from vetvol.core.pages import error_text, run_form_once
 from vetvol.core.scoping import Action, subtree_q
 from vetvol.dispatch import actions, board, queries
 from vetvol.dispatch.forms import CloseForm, IncidentForm, RoleRows, RunCardForm, TeamInviteForm
@@ -40,10 +40,6 @@ from vetvol.registry.models import Team
 from vetvol.registry.models.teams import LEADING_ROLES, Membership
 
 DATA_DIR = Region._meta.app_config.path + "/data"  # type: ignore[union-attr]
-
-
-def _errors(exc: ValidationError) -> str:
-    return "；".join(exc.messages)
 
 
 def _labels() -> dict[str, Any]:
@@ -233,15 +229,6 @@ def me(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _form_once(request: HttpRequest, scope: str, body: dict[str, Any], handler: Any) -> None:
-    try:
-        idempotency.run(request.user, scope, request.POST.get("form_key", ""), body, handler)
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    except (idempotency.BadKey, idempotency.KeyReused):
-        messages.error(request, _("页面已过期，请刷新后重试"))
-
-
 @login_required
 @require_POST
 def answer(request: HttpRequest, pk: int) -> HttpResponse:
@@ -252,7 +239,7 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
         inv = actions.answer_invitation(request.user, invitation, accept)
         return 200, {"status": inv.status}
 
-    _form_once(request, f"dispatch_answer:{invitation.pk}", {"accept": accept}, handler)
+    run_form_once(request, f"dispatch_answer:{invitation.pk}", {"accept": accept}, handler)
     if invitation.status == "accepted":
         messages.success(
             request, _("已接受任务：%(title)s。请注意安全！") % {"title": invitation.incident.title}
@@ -274,7 +261,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
         actions.set_assignment_status(request.user, assignment, status)
         return 200, {"status": status}
 
-    _form_once(request, f"dispatch_status:{assignment.pk}", {"status": status}, handler)
+    run_form_once(request, f"dispatch_status:{assignment.pk}", {"status": status}, handler)
     return redirect("dispatch:me")
 
 
@@ -376,7 +363,7 @@ def team_pick(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         sent = actions.assign_team_members(request.user, ti, ids)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     except PermissionDenied:
         messages.error(request, _("只有队长或副队长可以选派队员"))
     else:

@@ -1,0 +1,29 @@
+"""Helpers shared by the apps' page views (not the API): one way to show an action's refusal as a message,
+and one way to run a form post at most once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext
+
+from vetvol.core import idempotency
+
+
+def error_text(exc: ValidationError) -> str:
+    """An action's refusal as one line for a page message."""
+    return "；".join(exc.messages)
+
+
+def run_form_once(request: HttpRequest, scope: str, body: dict[str, Any], handler: Any) -> None:
+    """Run a form post once per form key (`form_key`, rendered into the form): a resubmitted form (a double
+    tap, a lost signal) changes nothing. A refusal or a stale form becomes an error message."""
+    try:
+        idempotency.run(request.user, scope, request.POST.get("form_key", ""), body, handler)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    except (idempotency.BadKey, idempotency.KeyReused):
+        messages.error(request, gettext("页面已过期，请刷新后重试"))
