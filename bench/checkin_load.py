@@ -15,9 +15,10 @@ activity's `seats_taken` set to their count in the same transaction; `ApiToken` 
 `accounts.actions.create_api_token` makes them (`vv_<prefix>_<secret>`, SHA-256 stored).
 
 Server: gunicorn, the production server, with production settings on 127.0.0.1 (`BENCH_WORKERS` worker
-processes, default 2, the machine's cores; `BENCH_THREADS` threads each, default 2: enough to overlap a
-check-in's database waits, few enough that threads of one process seldom fight over the GIL while one of
-them holds the audit chain's row lock). Not uvicorn: under ASGI Django's persistent connections
+processes, default 2, the machine's cores; `BENCH_THREADS` threads each, default 8, as the README's
+deployment runs it). Check-ins that arrive together in one process are written together
+(core.groupcommit): while one batch is in the database the next one gathers, so a process needs threads
+enough to hold the requests that wait for it. Not uvicorn: under ASGI Django's persistent connections
 (DATABASE_CONN_MAX_AGE=60) belong to each request's context and pile up; a trial exhausted PostgreSQL's
 100 connections within seconds.
 
@@ -62,7 +63,7 @@ VOLUNTEERS = int(os.environ.get("BENCH_VOLUNTEERS", "10000"))
 RETRY_SHARE = 0.05
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 TRIVIAL_REQUESTS = int(os.environ.get("BENCH_TRIVIAL_REQUESTS", "20000"))
 WARMUP_REQUESTS = 1000
 TRIVIAL_LIMIT_S = 30  # a phase stops sending new requests after this long

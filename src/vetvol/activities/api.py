@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from pydantic import Field, StringConstraints
 from vetvol.activities import actions, queries
 from vetvol.activities.models import Attendance, SignUp
 from vetvol.core import idempotency
+from vetvol.core.groupcommit import GroupCommit
 from vetvol.registry.models import Volunteer
 from vetvol.registry.queries import get_volunteer_for_user
 
@@ -84,16 +86,6 @@ def _activity(request: HttpRequest, activity_id: int) -> Any:
     return activity
 
 
-def _activity_for_check_in(activity_id: int) -> Any:
-    """The activity alone (check-in reads its project's insurance flag in its own query): one hand-written
-    query per check-in instead of a compiled select_related (see core.rawsql)."""
-    sql = f'SELECT * FROM "{queries.Activity._meta.db_table}" WHERE "id" = %s'  # noqa: S608
-    activity = next(iter(queries.Activity.objects.raw(sql, [activity_id])), None)
-    if activity is None:
-        raise Http404
-    return activity
-
-
 def _attendance_out(a: Attendance) -> dict:
     return {
         "attendance_id": a.pk,
@@ -105,8 +97,12 @@ def _attendance_out(a: Attendance) -> dict:
 
 
 def _idempotent(request: HttpRequest, scope: str, key: str | None, body: dict, handler: Any) -> Any:
+    return _answer(lambda: idempotency.run(request.user, scope, key or "", body, handler))
+
+
+def _answer(run: Callable[[], idempotency.Answer]) -> Any:
     try:
-        status, response = idempotency.run(request.user, scope, key or "", body, handler)
+        status, response = run()
     except idempotency.BadKey as exc:
         raise ValidationError(
             {"Idempotency-Key": ["请求须带 8–80 位的 Idempotency-Key（由客户端生成）"]}
@@ -177,6 +173,24 @@ def cancel(request: HttpRequest, signup_id: int) -> dict:
     }
 
 
+def _write_check_ins(
+    batch: list[tuple[idempotency.Request, actions.CheckIn]],
+) -> list[idempotency.Answer | Exception]:
+    """A batch of check-ins from concurrent requests: their keys looked up together, the new ones recorded
+    together, and their answers stored, in one transaction."""
+    check_in_of = dict(batch)
+
+    def handler(pending: list[idempotency.Request]) -> list[idempotency.Answer | Exception]:
+        attendances = actions.check_in_many([check_in_of[r] for r in pending])
+        return [a if isinstance(a, Exception) else (201, _attendance_out(a)) for a in attendances]
+
+    return idempotency.run_many([r for r, _ in batch], handler)
+
+
+# Check-ins arriving together in this process are written together (see core.groupcommit).
+CHECK_INS = GroupCommit(_write_check_ins)
+
+
 @router.post(
     "/{activity_id}/check-in",
     response={201: AttendanceOut, 200: AttendanceOut},
@@ -188,21 +202,10 @@ def check_in(
     payload: CheckInIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):  # type: ignore[no-untyped-def]
-    activity = _activity_for_check_in(activity_id)
-
-    def handler() -> tuple[int, dict]:
-        attendance = actions.check_in(
-            request.user,
-            activity,
-            method=payload.method,
-            code=payload.code,
-            ecard=payload.ecard,
-            lat=payload.lat,
-            lng=payload.lng,
-        )
-        return 201, _attendance_out(attendance)
-
-    return _idempotent(request, f"check_in:{activity.pk}", idempotency_key, payload.dict(), handler)
+    body = payload.dict()
+    key = idempotency.Request(request.user, f"check_in:{activity_id}", idempotency_key or "", body)
+    check_in = actions.CheckIn(request.user, activity_id, **body)
+    return _answer(lambda: CHECK_INS.submit((key, check_in)))
 
 
 @router.post(

@@ -72,7 +72,13 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def record(
+def record(action: str, **fields: Any) -> AuditEntry:
+    """Append one row. `action` is dotted (`auth.login`, `regions.service_centre.create`); `fields` are
+    those of `entry`: actor, outcome, subject, obj, region_code, detail."""
+    return append([entry(action, **fields)])[0]
+
+
+def entry(
     action: str,
     *,
     actor: Any = None,
@@ -81,39 +87,49 @@ def record(
     obj: models.Model | None = None,
     region_code: str = "",
     detail: dict[str, Any] | None = None,
+    ip: str | None = None,
 ) -> AuditEntry:
-    """Append one row. `action` is dotted (`auth.login`, `regions.service_centre.create`)."""
+    """A row to `append` (not yet in a chain): what `record` takes, for a batch of changes."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     if obj is not None and not region_code:
         region_code = getattr(obj, getattr(obj, "region_field", "region_code"), "") or ""
+    return AuditEntry(
+        actor=actor,
+        actor_label=(actor.get_username() if actor is not None else "")[:150],
+        action=action,
+        outcome=outcome,
+        subject=subject[:150],
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        region_code=region_code,
+        ip=ip if ip is not None else client_ip.get(),
+        detail=_clean(detail or {}),
+    )
+
+
+def append(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Append rows made by `entry`, in order, to one chain: one head lock and one insert for the batch
+    (a group of check-ins written together, see core.groupcommit)."""
     # Inside the caller's transaction no savepoint is needed: if anything here fails, the change it audits
     # must roll back with it.
     with transaction.atomic(savepoint=False):
         chain, last_hash, last_seq = _lock_head()
-        entry = AuditEntry(
-            chain=chain,
-            seq=last_seq + 1,
-            at=timezone.now(),
-            actor=actor,
-            actor_label=(actor.get_username() if actor is not None else "")[:150],
-            action=action,
-            outcome=outcome,
-            subject=subject[:150],
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            region_code=region_code,
-            ip=client_ip.get(),
-            detail=_clean(detail or {}),
-            prev_hash=last_hash,
-        )
-        entry.entry_hash = _digest(entry.prev_hash, _fields(entry))
-        rawsql.insert(entry)
+        at = timezone.now()
+        for e in entries:
+            last_seq += 1
+            e.chain, e.seq, e.at, e.prev_hash = chain, last_seq, at, last_hash
+            e.entry_hash = last_hash = _digest(e.prev_hash, _fields(e))
+        if len(entries) == 1:
+            rawsql.insert(entries[0])
+        else:
+            columns = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+            rawsql.insert_many(AuditEntry, [{c: getattr(e, c) for c in columns} for e in entries])
         rawsql.execute(
             f'UPDATE "{AuditChainHead._meta.db_table}" SET "last_hash" = %s, "last_seq" = %s WHERE "id" = %s',  # noqa: S608
-            [entry.entry_hash, entry.seq, chain],
+            [last_hash, last_seq, chain],
         )
-    return entry
+    return entries
 
 
 def chains() -> int:

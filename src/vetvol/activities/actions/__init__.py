@@ -1,6 +1,13 @@
 """Activities state changes, split by sub-domain; import from here."""
 
-from vetvol.activities.actions.attendance import check_in, check_out, close_forgotten, rotating_code
+from vetvol.activities.actions.attendance import (
+    CheckIn,
+    check_in,
+    check_in_many,
+    check_out,
+    close_forgotten,
+    rotating_code,
+)
 from vetvol.activities.actions.certificates import issue_certificate, revoke_certificate
 from vetvol.activities.actions.hours import approve_hours, backfill_hours, correct_hours, enter_hours
 from vetvol.activities.actions.projects import add_insurance, cancel_activity, create_activity, create_project
@@ -8,6 +15,7 @@ from vetvol.activities.actions.signups import cancel_signup, decide_signup, mark
 from vetvol.activities.actions.stars import approve_star, reject_star, request_star, revoke_star
 
 __all__ = [
+    "CheckIn",
     "add_insurance",
     "approve_hours",
     "approve_star",
@@ -15,6 +23,7 @@ __all__ = [
     "cancel_activity",
     "cancel_signup",
     "check_in",
+    "check_in_many",
     "check_out",
     "close_forgotten",
     "correct_hours",

@@ -7,12 +7,14 @@ import hashlib
 import hmac
 import math
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from vetvol.activities.actions.hours import record_attendance_hours
@@ -28,6 +30,7 @@ from vetvol.activities.models import (
     SignUpStatus,
 )
 from vetvol.core import audit, events, rawsql
+from vetvol.core.context import client_ip
 from vetvol.core.scoping import Action
 from vetvol.registry.models import Volunteer
 
@@ -92,23 +95,41 @@ def _insured(volunteer: Volunteer, activity: Activity) -> bool:
     ).exists()
 
 
-def _confirmed_signup_id(activity: Activity, volunteer: Volunteer) -> int | None:
-    return (
-        SignUp.objects.filter(activity=activity, volunteer=volunteer, status=SignUpStatus.CONFIRMED)
-        .values_list("pk", flat=True)
-        .first()
-    )
+@dataclass(eq=False)
+class CheckIn:
+    """One check-in to record (see `check_in`). `activity` may be its id: the batch reads the activities
+    it names with one query. `ip` is the client's, taken where the request arrived."""
+
+    actor: Any
+    activity: Activity | int
+    method: str
+    ecard: str = ""
+    code: str = ""
+    lat: float | None = None
+    lng: float | None = None
+    at: datetime | None = None
+    ip: str | None = field(default_factory=client_ip.get)
 
 
-def _own_volunteer(actor: Any, activity: Activity) -> Volunteer | None:
-    """The actor's volunteer record (number and location consent only), with what the check-in decides on,
-    in one query:
-    `confirmed_signup_id`, `checked_in`, `insurance_required` (of the project), `insured` (on the day).
+@dataclass
+class _Standing:
+    """What a check-in is decided on: the volunteer, their confirmed sign-up, whether they are already
+    checked in, and whether the insurance gate stops them."""
 
-    Hand-written: this runs once per check-in, thousands a minute at a big event, and compiling the same
+    volunteer: Volunteer
+    signup_id: int | None
+    already: bool
+    uninsured: bool
+
+
+def _own_standings(activity: Activity, actors: list[Any]) -> dict[int, _Standing]:
+    """The standing of each actor's own volunteer record at `activity`, by user id, in one query.
+
+    Hand-written: this runs for every check-in, thousands a minute at a big event, and compiling the same
     query through the ORM cost several times what the database spends on it (see core.rawsql)."""
-    if not actor.is_authenticated:
-        return None
+    user_ids = sorted({a.pk for a in actors if a.is_authenticated})
+    if not user_ids:
+        return {}
     day = connection.ops.adapt_datefield_value(timezone.localtime(activity.starts_at).date())
     sql = (
         'SELECT v."id", v."number", v."user_id", v."location_consent",'  # noqa: S608
@@ -120,42 +141,40 @@ def _own_volunteer(actor: Any, activity: Activity) -> Volunteer | None:
         " AS insurance_required,"
         f' EXISTS (SELECT 1 FROM "{InsurancePolicy._meta.db_table}" i WHERE i."volunteer_id" = v."id"'
         ' AND i."valid_from" <= %s AND i."valid_until" >= %s) AS insured'
-        f' FROM "{Volunteer._meta.db_table}" v WHERE v."user_id" = %s'
+        f' FROM "{Volunteer._meta.db_table}" v WHERE v."user_id" IN ({", ".join(["%s"] * len(user_ids))})'
     )
-    params = [activity.pk, SignUpStatus.CONFIRMED, activity.pk, activity.project_id, day, day, actor.pk]
-    return next(iter(Volunteer.objects.raw(sql, params)), None)
+    params = [activity.pk, SignUpStatus.CONFIRMED, activity.pk, activity.project_id, day, day, *user_ids]
+    return {
+        cast(int, v.user_id): _Standing(
+            volunteer=v,
+            signup_id=v.confirmed_signup_id,  # type: ignore[attr-defined]
+            already=bool(v.checked_in),  # type: ignore[attr-defined]
+            uninsured=bool(v.insurance_required) and not v.insured,  # type: ignore[attr-defined]
+        )
+        for v in Volunteer.objects.raw(sql, params)
+    }
 
 
-def check_in(
-    actor: Any,
-    activity: Activity,
-    *,
-    method: str,
-    volunteer: Volunteer | None = None,
-    ecard: str = "",
-    code: str = "",
-    lat: float | None = None,
-    lng: float | None = None,
-    at: datetime | None = None,
-) -> Attendance:
-    """Record a check-in. `organiser_scan`: the actor organises and `ecard` names the volunteer;
-    `volunteer_scan`: the actor is the volunteer and `code` is the activity's current code; `gps`: the actor
-    is the volunteer and (lat, lng) lies inside the geofence (outside: refused or flagged, per activity)."""
-    at = at or timezone.now()
-    if method == CheckMethod.ORGANISER_SCAN:
-        if not _is_organiser(actor, activity):
-            raise PermissionDenied("not an organiser")
-        volunteer = volunteer_from_ecard(ecard)
-        signup_id = _confirmed_signup_id(activity, volunteer)
-        already = Attendance.objects.filter(activity=activity, volunteer=volunteer).exists()
-        uninsured = activity.is_risky and not _insured(volunteer, activity)
-    else:
-        volunteer = _own_volunteer(actor, activity)
-        if volunteer is None:
-            raise PermissionDenied("no volunteer record")
-        signup_id = volunteer.confirmed_signup_id  # type: ignore[attr-defined]
-        already = bool(volunteer.checked_in)  # type: ignore[attr-defined]
-        uninsured = bool(volunteer.insurance_required) and not volunteer.insured  # type: ignore[attr-defined]
+def _scanned_standing(actor: Any, activity: Activity, ecard: str) -> _Standing:
+    """The organiser scans a volunteer's e-card: the volunteer it names, and their standing."""
+    if not _is_organiser(actor, activity):
+        raise PermissionDenied("not an organiser")
+    volunteer = volunteer_from_ecard(ecard)
+    return _Standing(
+        volunteer=volunteer,
+        signup_id=(
+            SignUp.objects.filter(activity=activity, volunteer=volunteer, status=SignUpStatus.CONFIRMED)
+            .values_list("pk", flat=True)
+            .first()
+        ),
+        already=Attendance.objects.filter(activity=activity, volunteer=volunteer).exists(),
+        uninsured=activity.is_risky and not _insured(volunteer, activity),
+    )
+
+
+def _decide(req: CheckIn, activity: Activity, standing: _Standing) -> Attendance:
+    """The attendance this check-in records, or the ValidationError saying why not (every reason)."""
+    at = req.at or timezone.now()
     errors: dict[str, list[str]] = {}
     if activity.status == ActivityStatus.CANCELLED:
         errors["activity"] = ["活动已取消"]
@@ -165,56 +184,126 @@ def check_in(
         <= activity.ends_at.timestamp()
     ):
         errors["activity"] = [f"只能在活动开始前 {EARLY_CHECKIN_MINUTES} 分钟到活动结束之间签到"]
-    if signup_id is None:
+    if standing.signup_id is None:
         errors.setdefault("volunteer", []).append("该志愿者未被录取参加本活动")
-    if uninsured:
+    if standing.uninsured:
         errors.setdefault("volunteer", []).append("本活动有风险，须有当天有效的意外保险才能签到")
     outside, dist = False, None
-    if method == CheckMethod.VOLUNTEER_SCAN and not _code_is_current(activity, code.strip()):
+    if req.method == CheckMethod.VOLUNTEER_SCAN and not _code_is_current(activity, req.code.strip()):
         errors["code"] = ["签到码无效或已过期，请扫描现场最新的签到码"]
-    if method == CheckMethod.GPS:
-        if lat is None or lng is None or activity.lat is None or activity.lng is None:
+    if req.method == CheckMethod.GPS:
+        if req.lat is None or req.lng is None or activity.lat is None or activity.lng is None:
             errors["position"] = ["无法获取位置，请打开手机定位后重试，或请组织者扫码签到"]
         else:
-            dist = distance_m(lat, lng, activity.lat, activity.lng)
+            dist = distance_m(req.lat, req.lng, activity.lat, activity.lng)
             outside = dist > activity.geofence_m
             if outside and activity.fence_policy == FencePolicy.REFUSE:
                 errors["position"] = [
                     f"您距离活动地点约 {round(dist)} 米，超出 {activity.geofence_m} 米签到范围"
                 ]
-    if method not in (CheckMethod.ORGANISER_SCAN, CheckMethod.VOLUNTEER_SCAN, CheckMethod.GPS):
+    if req.method not in (CheckMethod.ORGANISER_SCAN, CheckMethod.VOLUNTEER_SCAN, CheckMethod.GPS):
         errors["method"] = ["未知签到方式"]
     if errors:
         raise ValidationError(errors)
-    if already:
-        raise ValidationError({"volunteer": ["已经签到过了"]})
-    try:
-        # No savepoint: a unique violation here (a concurrent check-in of the same volunteer won the race)
-        # fails the caller's transaction as a whole, which the ValidationError then rolls back.
-        with transaction.atomic(savepoint=False):
-            attendance = Attendance(
-                activity=activity,
-                volunteer=volunteer,
-                signup_id=signup_id,
-                checked_in_at=at,
-                in_method=method,
-                in_lat=lat,
-                in_lng=lng,
-                in_distance_m=round(dist) if dist is not None else None,
-                outside_fence=outside,
-                needs_review=outside,
-                recorded_by=actor,
-            )
-            rawsql.insert(attendance)
-            audit.record(
-                "activities.check_in",
-                actor=actor,
-                obj=activity,
-                detail={"volunteer": volunteer.number, "method": method, "outside": outside},
+    if standing.already:
+        raise ValidationError({"volunteer": [ALREADY]})
+    return Attendance(
+        activity=activity,
+        volunteer=standing.volunteer,
+        signup_id=standing.signup_id,
+        checked_in_at=at,
+        in_method=req.method,
+        in_lat=req.lat,
+        in_lng=req.lng,
+        in_distance_m=round(dist) if dist is not None else None,
+        outside_fence=outside,
+        needs_review=outside,
+        recorded_by=req.actor,
+    )
+
+
+ALREADY = "已经签到过了"
+
+
+def check_in(
+    actor: Any,
+    activity: Activity,
+    *,
+    method: str,
+    ecard: str = "",
+    code: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+    at: datetime | None = None,
+) -> Attendance:
+    """Record a check-in. `organiser_scan`: the actor organises and `ecard` names the volunteer;
+    `volunteer_scan`: the actor is the volunteer and `code` is the activity's current code; `gps`: the actor
+    is the volunteer and (lat, lng) lies inside the geofence (outside: refused or flagged, per activity)."""
+    req = CheckIn(actor, activity, method, ecard=ecard, code=code, lat=lat, lng=lng, at=at)
+    answer = check_in_many([req])[0]
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+def check_in_many(requests: list[CheckIn]) -> list[Attendance | Exception]:
+    """Record a batch of check-ins (see core.groupcommit): one answer per request, in order, the
+    attendance or the exception refusing that request alone. The reads are one query per activity for the
+    volunteers' own check-ins (an organiser's scan reads its volunteer on its own); the writes are one
+    insert of the attendances, one audit append and nothing else, in one transaction. A volunteer checked
+    in twice in one batch, or by a concurrent batch, gets "already checked in" for the later request."""
+    answers: list[Attendance | Exception | None] = [None] * len(requests)
+    activities = _activities_by_id({r.activity for r in requests if not isinstance(r.activity, Activity)})
+    for r in requests:
+        if isinstance(r.activity, Activity):
+            activities[r.activity.pk] = r.activity
+    own: dict[int, dict[int, _Standing]] = {}
+    for activity_id in {_id(r.activity) for r in requests if r.method != CheckMethod.ORGANISER_SCAN}:
+        if activity_id in activities:
+            actors = [r.actor for r in requests if _id(r.activity) == activity_id]
+            own[activity_id] = _own_standings(activities[activity_id], actors)
+    decided: list[tuple[int, Attendance]] = []
+    for i, r in enumerate(requests):
+        activity = activities.get(_id(r.activity))
+        try:
+            if activity is None:
+                raise Http404("no such activity")
+            if r.method == CheckMethod.ORGANISER_SCAN:
+                standing = _scanned_standing(r.actor, activity, r.ecard)
+            else:
+                found = own.get(activity.pk, {}).get(getattr(r.actor, "pk", None) or 0)
+                if found is None:
+                    raise PermissionDenied("no volunteer record")
+                standing = found
+            decided.append((i, _decide(r, activity, standing)))
+        except (ValidationError, PermissionDenied, Http404) as exc:
+            answers[i] = exc
+    with transaction.atomic(savepoint=False):
+        written = rawsql.insert_new([a for _, a in decided], unique=("activity_id", "volunteer_id"))
+        entries = []
+        for (i, attendance), new in zip(decided, written, strict=True):
+            if not new:
+                # a concurrent check-in of the same volunteer won the race
+                answers[i] = ValidationError({"volunteer": [ALREADY]})
+                continue
+            answers[i] = attendance
+            r, activity, volunteer = requests[i], attendance.activity, attendance.volunteer
+            entries.append(
+                audit.entry(
+                    "activities.check_in",
+                    actor=r.actor,
+                    obj=activity,
+                    ip=r.ip,
+                    detail={
+                        "volunteer": volunteer.number,
+                        "method": r.method,
+                        "outside": attendance.outside_fence,
+                    },
+                )
             )
             # where the volunteer now is on duty (their phone's fix, else the site), for the dispatch
             # index: used only with their consent to share their location on duty
-            here = (lat, lng) if lat is not None and lng is not None else (activity.lat, activity.lng)
+            here = (r.lat, r.lng) if r.lat is not None and r.lng is not None else (activity.lat, activity.lng)
             events.emit(
                 "activities.checked_in",
                 activity_id=activity.pk,
@@ -225,9 +314,21 @@ def check_in(
                 at=attendance.checked_in_at.isoformat(),
                 location_consent=bool(volunteer.location_consent),
             )
-    except IntegrityError as exc:
-        raise ValidationError({"volunteer": ["已经签到过了"]}) from exc
-    return attendance
+        if entries:
+            audit.append(entries)
+    return answers  # type: ignore[return-value]
+
+
+def _activities_by_id(ids: set[Any]) -> dict[int, Activity]:
+    """The activities with these ids (hand-written: one query per batch of check-ins, see core.rawsql)."""
+    if not ids:
+        return {}
+    sql = f'SELECT * FROM "{Activity._meta.db_table}" WHERE "id" IN ({", ".join(["%s"] * len(ids))})'  # noqa: S608
+    return {a.pk: a for a in Activity.objects.raw(sql, sorted(ids))}
+
+
+def _id(activity: Activity | int) -> int:
+    return activity.pk if isinstance(activity, Activity) else activity
 
 
 def check_out(actor: Any, attendance: Attendance, *, method: str, at: datetime | None = None) -> Attendance:

@@ -1,0 +1,82 @@
+"""Group commit: concurrent submissions are written in batches, and each gets its own answer."""
+
+import threading
+import time
+
+import pytest
+
+from vetvol.core.groupcommit import GroupCommit
+
+
+def test_a_lone_request_is_a_batch_of_one():
+    batches = []
+    group = GroupCommit(lambda items: batches.append(list(items)) or [i * 2 for i in items])
+    assert group.submit(21) == 42
+    assert group.submit(5) == 10
+    assert batches == [[21], [5]]
+
+
+def _hammer(group, items):
+    answers, errors = {}, {}
+    start = threading.Barrier(len(items))
+
+    def one(item):
+        start.wait()
+        try:
+            answers[item] = group.submit(item)
+        except Exception as exc:
+            errors[item] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    return answers, errors
+
+
+def test_concurrent_submissions_share_batches_and_each_gets_its_own_answer():
+    batches = []
+
+    def apply(items):
+        batches.append(list(items))
+        time.sleep(0.01)  # a batch takes a while to write: later arrivals queue for the next one
+        return [ValueError(f"odd {i}") if i % 7 == 0 else i * 10 for i in items]
+
+    group = GroupCommit(apply, max_batch=16)
+    answers, errors = _hammer(group, list(range(1, 61)))
+    assert answers == {i: i * 10 for i in range(1, 61) if i % 7}
+    assert {i: str(e) for i, e in errors.items()} == {i: f"odd {i}" for i in range(7, 61, 7)}
+    assert sorted(i for b in batches for i in b) == list(range(1, 61))  # each written exactly once
+    assert max(len(b) for b in batches) > 1
+    assert max(len(b) for b in batches) <= 16
+
+
+def test_a_failing_batch_is_retried_one_by_one():
+    calls = []
+
+    def apply(items):
+        calls.append(list(items))
+        time.sleep(0.005)
+        if 13 in items:
+            raise RuntimeError("bad row 13")
+        return [i + 1 for i in items]
+
+    answers, errors = _hammer(GroupCommit(apply), list(range(1, 31)))
+    assert answers == {i: i + 1 for i in range(1, 31) if i != 13}
+    assert list(errors) == [13] and str(errors[13]) == "bad row 13"
+
+
+def test_an_error_escaping_apply_reaches_every_waiter_and_the_group_recovers():
+    def apply(items):
+        time.sleep(0.005)
+        raise KeyboardInterrupt  # not an Exception: not retried item by item
+
+    group = GroupCommit(apply)
+    answers, errors = {}, {}
+    with pytest.raises(KeyboardInterrupt):
+        group.submit(1)
+    group.apply = lambda items: list(items)
+    answers, errors = _hammer(group, list(range(10)))
+    assert answers == {i: i for i in range(10)} and not errors
