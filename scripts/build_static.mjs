@@ -11,6 +11,8 @@ const files = {
   "htmx.org/dist/htmx.min.js": "htmx.min.js",
   // The CSP build of Alpine evaluates no strings as code, so the pages keep script-src 'self'.
   "@alpinejs/csp/dist/cdn.min.js": "alpine.min.js",
+  // QR decoding for the organiser's camera scan where the browser has no BarcodeDetector (loaded on demand).
+  "jsqr/dist/jsQR.js": "jsQR.js",
 };
 for (const [from, to] of Object.entries(files)) {
   copyFileSync(join(root, "node_modules", from), join(out, to));
