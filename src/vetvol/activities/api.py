@@ -187,8 +187,10 @@ def _write_check_ins(
     return idempotency.run_many([r for r, _ in batch], handler)
 
 
-# Check-ins arriving together in this process are written together (see core.groupcommit).
-CHECK_INS = GroupCommit(_write_check_ins)
+# Check-ins arriving together in this process are written together (see core.groupcommit). Under load a
+# batch waits 2 ms for the requests on their way: in the check-in benchmark that doubled the batches (2.3 to
+# 4.6 check-ins) and took a fifth off each check-in's CPU (server and PostgreSQL).
+CHECK_INS = GroupCommit(_write_check_ins, gather_s=0.002)
 
 
 @router.post(

@@ -18,6 +18,7 @@ raises, the batch is retried one item at a time, so one bad request cannot fail 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
@@ -43,9 +44,16 @@ class _Slot(Generic[T, R]):
 
 
 class GroupCommit(Generic[T, R]):
-    def __init__(self, apply: Callable[[list[T]], Sequence[R | BaseException]], max_batch: int = 200) -> None:
+    def __init__(
+        self,
+        apply: Callable[[list[T]], Sequence[R | BaseException]],
+        max_batch: int = 200,
+        gather_s: float = 0.0,
+    ) -> None:
         self.apply = apply
         self.max_batch = max_batch
+        self.gather_s = gather_s
+        self._crowded = False  # the last batch had company: the next leader waits gather_s for more
         self._lock = threading.Lock()
         self._queue: deque[_Slot[T, R]] = deque()
         self._leading = False  # a request is writing a batch; while it is, the queue is never left waiting
@@ -63,9 +71,12 @@ class GroupCommit(Generic[T, R]):
                 return slot.result()
         batch: list[_Slot[T, R]] = []
         try:
+            if self._crowded and self.gather_s:
+                time.sleep(self.gather_s)  # under load: let the requests on their way join this batch
             with self._lock:
                 while self._queue and len(batch) < self.max_batch:
                     batch.append(self._queue.popleft())
+                self._crowded = len(batch) > 1
             self._write(batch)
         except BaseException as exc:
             for other in batch:

@@ -80,3 +80,24 @@ def test_an_error_escaping_apply_reaches_every_waiter_and_the_group_recovers():
     group.apply = lambda items: list(items)
     answers, errors = _hammer(group, list(range(10)))
     assert answers == {i: i for i in range(10)} and not errors
+
+
+def test_a_lone_request_does_not_wait_to_gather_company():
+    group = GroupCommit(lambda items: list(items), gather_s=1.0)
+    start = time.monotonic()
+    assert [group.submit(i) for i in range(3)] == [0, 1, 2]
+    assert time.monotonic() - start < 0.5  # batches of one: never crowded, never waiting
+
+
+def test_under_load_a_leader_waits_for_the_requests_on_their_way():
+    batches = []
+
+    def apply(items):
+        batches.append(len(items))
+        time.sleep(0.005)
+        return [i + 1 for i in items]
+
+    group = GroupCommit(apply, gather_s=0.01)
+    answers, errors = _hammer(group, list(range(40)))
+    assert answers == {i: i + 1 for i in range(40)} and not errors
+    assert sum(batches) == 40 and max(batches) > 1
