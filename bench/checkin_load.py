@@ -22,12 +22,13 @@ enough to hold the requests that wait for it. Not uvicorn: under ASGI Django's p
 (DATABASE_CONN_MAX_AGE=60) belong to each request's context and pile up; a trial exhausted PostgreSQL's
 100 connections within seconds.
 
-Load: a closed-loop asyncio HTTP/1.1 client in this process (keep-alive connections, `BENCH_CONCURRENCY`,
-default 16), the same client and concurrency for both endpoints; each request and each phase is bounded in
-time. Check-in: each volunteer's request is sent once, in random order, with their bearer token and a
-unique Idempotency-Key, and 5% are sent again (same key, same body) once the first answer has arrived;
-every retry must get the same answer. Afterwards the database must hold exactly one Attendance row per
-volunteer, and the audit chain must still verify.
+Load: a closed-loop asyncio HTTP/1.1 client in this process (`BENCH_CONCURRENCY` keep-alive connections,
+default 16, each reopened after `BENCH_REQUESTS_PER_CONNECTION` requests, default 20), the same client and
+concurrency for both endpoints; each request and each phase is bounded in time. Check-in: each volunteer's
+request is sent once, in random order, with their bearer token and a unique Idempotency-Key, and 5% are sent
+again (same key, same body) once the first answer has arrived; every retry must get the same answer.
+Afterwards the database must hold exactly one Attendance row per volunteer, and the audit chain must still
+verify.
 
 Besides requests per second (which depend on whatever else the machine runs), it reports CPU per request
 of the server processes and of their PostgreSQL backends, and samples what those backends are doing
@@ -64,6 +65,7 @@ RETRY_SHARE = 0.05
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
+REQUESTS_PER_CONNECTION = int(os.environ.get("BENCH_REQUESTS_PER_CONNECTION", "20"))
 TRIVIAL_REQUESTS = int(os.environ.get("BENCH_TRIVIAL_REQUESTS", "20000"))
 WARMUP_REQUESTS = 1000
 TRIVIAL_LIMIT_S = 30  # a phase stops sending new requests after this long
@@ -402,16 +404,25 @@ class Phase:
 
 
 class Connection:
-    """One HTTP/1.1 keep-alive connection; reconnects when the server closes it."""
+    """One HTTP/1.1 keep-alive connection; reconnects when the server closes it, and after
+    REQUESTS_PER_CONNECTION requests. A keep-alive connection stays with the worker process that accepted
+    it: held for a whole phase, 16 connections split unevenly between two processes (11 and 5, say) and the
+    busier process's GIL set the pace; the same run gave twice or half the figures by that alone. Phones
+    come and go, so connections do too, and each new one goes to whichever process accepts it first."""
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.sent = 0
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
+        if self.sent >= REQUESTS_PER_CONNECTION:
+            await self.close()
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.sent = 0
+        self.sent += 1
         assert self.reader is not None
         self.writer.write(raw)
         head = await self.reader.readuntil(b"\r\n\r\n")
