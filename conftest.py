@@ -8,10 +8,7 @@ People are made through the account actions (create_user, grant_role), as a real
 
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
-
-os.environ.setdefault("VETVOL_ENV", "test")
 
 import pytest
 

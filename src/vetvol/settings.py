@@ -9,6 +9,7 @@ Every secret may also be given as NAME_FILE, a path whose content is the value.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -54,7 +55,9 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-VETVOL_ENV = env_str("VETVOL_ENV", "dev")
+# Under pytest the default is "test" (fast password hashing): pytest-django loads these settings before any
+# conftest could set the variable, so a plain `pytest` would otherwise run as "dev".
+VETVOL_ENV = env_str("VETVOL_ENV", "test" if "pytest" in sys.modules else "dev")
 if VETVOL_ENV not in {"dev", "test", "production"}:
     raise ImproperlyConfigured(f"VETVOL_ENV={VETVOL_ENV!r}: use dev, test or production")
 PRODUCTION = VETVOL_ENV == "production"
