@@ -3,6 +3,7 @@ volunteer's stars and certificates with their revocation; and the volunteer's ow
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -150,6 +151,19 @@ def _visible_volunteer(request: HttpRequest, volunteer_id: int) -> Volunteer:
     return get_for_user(Volunteer.objects.all(), request.user, Action.VIEW_PEOPLE, pk=volunteer_id)
 
 
+def _revoke(request: HttpRequest, revoke: Callable[[str], object], done: str) -> None:
+    """Run a revocation with the reason from the form; the outcome is a message on the next page."""
+    form = ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        revoke(form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, gettext("撤销未完成：") + error_text(exc))
+    else:
+        messages.success(request, done)
+
+
 @login_required
 @require_POST
 def star_revoke(request: HttpRequest, pk: int) -> HttpResponse:
@@ -157,16 +171,11 @@ def star_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if award is None:
         raise Http404
     award.volunteer = _visible_volunteer(request, award.volunteer_id)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, gettext("撤销未完成：") + error_text(ValidationError(form.errors)))
-    else:
-        try:
-            actions.revoke_star(request.user, award, form.cleaned_data["reason"])
-        except ValidationError as exc:
-            messages.error(request, gettext("撤销未完成：") + error_text(exc))
-        else:
-            messages.success(request, gettext("已撤销%(stars)d星级认定") % {"stars": award.stars})
+    _revoke(
+        request,
+        lambda reason: actions.revoke_star(request.user, award, reason),
+        gettext("已撤销%(stars)d星级认定") % {"stars": award.stars},
+    )
     return redirect("activities:volunteer_recognition", pk=award.volunteer_id)
 
 
@@ -177,16 +186,11 @@ def certificate_revoke(request: HttpRequest, number: str) -> HttpResponse:
     if cert is None:
         raise Http404
     cert.volunteer = _visible_volunteer(request, cert.volunteer_id)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, gettext("撤销未完成：") + error_text(ValidationError(form.errors)))
-    else:
-        try:
-            actions.revoke_certificate(request.user, cert, form.cleaned_data["reason"])
-        except ValidationError as exc:
-            messages.error(request, gettext("撤销未完成：") + error_text(exc))
-        else:
-            messages.success(request, gettext("已撤销证明 %(number)s") % {"number": cert.number})
+    _revoke(
+        request,
+        lambda reason: actions.revoke_certificate(request.user, cert, reason),
+        gettext("已撤销证明 %(number)s") % {"number": cert.number},
+    )
     return redirect("activities:volunteer_recognition", pk=cert.volunteer_id)
 
 

@@ -255,6 +255,8 @@ def test_revoked_stars_no_longer_count_and_may_be_earned_again(client, people, a
     client.force_login(people.futian_admin)
     page = reverse("activities:volunteer_recognition", args=[v.pk])
     assert url in client.get(page).content.decode()
+    response = client.post(url, {"reason": ""}, follow=True)  # a reason is required
+    assert messages_of(response)[0].startswith("撤销未完成：") and awarded_stars(v) == 1
     response = client.post(url, {"reason": "服务时长重复录入"}, follow=True)
     assert messages_of(response) == ["已撤销1星级认定"]
     assert "服务时长重复录入" in response.content.decode() and "暂未评定星级" in response.content.decode()
