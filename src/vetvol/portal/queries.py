@@ -24,6 +24,8 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 
+from vetvol.activities.models import Activity
+from vetvol.activities.queries import open_activities
 from vetvol.core.scoping import subtree_q
 from vetvol.regions.models import LiaisonPoint, Region, RegionLevel
 from vetvol.registry.models import CivilStatus, Membership, Team, TeamSpecialty, Volunteer, VolunteerStatus
@@ -145,6 +147,15 @@ def get_public_region(code: str) -> Region:
     if region is None:
         raise Http404("no such region")
     return region
+
+
+RECRUITING_PAGE_SIZE = 30
+
+
+def recruiting(region: Region | None = None) -> QuerySet[Activity]:
+    """Activities open for sign-up now, for everyone (team-only shifts are not advertised), soonest first,
+    in the region's subtree if one is given."""
+    return open_activities(region.code if region else "").filter(team_only=False)
 
 
 def brands_in(region: Region) -> list[str]:

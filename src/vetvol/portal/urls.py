@@ -5,6 +5,7 @@ from vetvol.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("recruiting/", views.recruiting, name="recruiting"),
     # Any segment reaches the views, so malformed codes and ids get the same 404 page as missing ones.
     re_path(r"^regions/(?P<code>[^/]{1,40})/$", views.region, name="region"),
     re_path(r"^teams/(?P<team_id>[^/]{1,40})/$", views.team, name="team"),

@@ -138,6 +138,23 @@ def team(request: HttpRequest, team_id: str) -> HttpResponse:
 
 
 @public_page
+def recruiting(request: HttpRequest) -> HttpResponse:
+    """Activities recruiting now, province-wide or in one region (`?region=<code>`, an unknown one is 404):
+    what, when, where, seats left and the project's risk statement. Signing up is in the app, after login."""
+    code = request.GET.get("region", "")
+    region = queries.get_public_region(code) if code else None
+    form = PageForm(request.GET)
+    valid = form.is_valid()
+    paginator = Paginator(queries.recruiting(region), queries.RECRUITING_PAGE_SIZE)
+    context = {
+        "region": region,
+        "errors": _errors(form),
+        "page": paginator.get_page(form.cleaned_data.get("page") or 1),
+    }
+    return render(request, "portal/recruiting.html", context, status=200 if valid else 400)
+
+
+@public_page
 def certificate(request: HttpRequest, number: str) -> HttpResponse:
     """Verification of a service certificate, reached by its QR code: masked name, number, hours, validity.
     An unknown number, a wrong check code (`s`) and a tampered certificate all answer 404 with the same

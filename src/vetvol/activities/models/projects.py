@@ -181,6 +181,10 @@ class Activity(RegionScopedModel):
     def is_risky(self) -> bool:
         return self.project.insurance_required
 
+    @property
+    def seats_left(self) -> int:
+        return max(0, self.capacity - self.seats_taken)
+
 
 class InsurancePolicy(models.Model):
     """Accident insurance covering a volunteer over a period (the insurance gate of risky activities)."""
