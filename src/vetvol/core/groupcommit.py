@@ -9,7 +9,8 @@ Leader and followers, no extra thread: the first request to arrive leads, taking
 included) as a batch, and answering every request in it. When its batch is written it hands the lead to the
 oldest waiting request, if any, and returns its own answer, so no request waits for more than the batch in
 front of it and its own. A lone request (a quiet day, a test) is a batch of one and costs what it cost
-before. The leader writes on its own thread's database connection.
+before. Under load (the last batch had company) a new leader first waits `gather_s` for the requests on
+their way, as a database's commit delay does. The leader writes on its own thread's database connection.
 
 `apply(items)` returns one answer per item, in order: a value, or the exception for that item alone. If it
 raises, the batch is retried one item at a time, so one bad request cannot fail the others.

@@ -90,14 +90,32 @@ def test_a_lone_request_does_not_wait_to_gather_company():
 
 
 def test_under_load_a_leader_waits_for_the_requests_on_their_way():
+    """After a batch that had company, the next leader waits gather_s: requests arriving one by one, a few
+    milliseconds apart, then share its batch instead of being written one at a time."""
     batches = []
 
     def apply(items):
         batches.append(len(items))
-        time.sleep(0.005)
+        if len(batches) == 1:
+            time.sleep(0.05)  # the first batch is slow: the others queue behind it, so the load is seen
         return [i + 1 for i in items]
 
-    group = GroupCommit(apply, gather_s=0.01)
-    answers, errors = _hammer(group, list(range(40)))
-    assert answers == {i: i + 1 for i in range(40)} and not errors
-    assert sum(batches) == 40 and max(batches) > 1
+    group = GroupCommit(apply, gather_s=0.3)
+    answers, errors = _hammer(group, [100, 101, 102])
+    assert answers == {100: 101, 101: 102, 102: 103} and not errors and max(batches) > 1
+    batches.clear()
+
+    results = {}
+
+    def one(i):
+        results[i] = group.submit(i)
+
+    threads = []
+    for i in range(10):  # one every 5 ms: alone, each would find the queue empty and be written alone
+        threads.append(threading.Thread(target=one, args=(i,)))
+        threads[-1].start()
+        time.sleep(0.005)
+    for t in threads:
+        t.join(timeout=30)
+    assert results == {i: i + 1 for i in range(10)}
+    assert batches[0] >= 5, batches  # the first leader waited and took the late arrivals with it
