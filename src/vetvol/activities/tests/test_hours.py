@@ -14,8 +14,16 @@ from vetvol.regions.models import Region
 
 @pytest.fixture
 def attended(people, make_activity, volunteer_with_login):
-    """A volunteer signed up, checked in by GPS at the start and out 3 h 10 min later."""
-    activity = make_activity(starts_in=timedelta(minutes=30), hours=4)
+    """A volunteer signed up, checked in by GPS at the start and out 3 h 10 min later.
+
+    The activity started 3.5 hours ago, so its hours fall on a day that has begun whatever the local time
+    (a shift in the future could end tomorrow in Shanghai, and a correction refuses future service dates).
+    """
+    activity = make_activity(
+        starts_in=-timedelta(hours=3, minutes=30),
+        hours=4,
+        signup_closes_at=timezone.now() + timedelta(minutes=10),
+    )
     v = volunteer_with_login(1)
     actions.sign_up(v.user, activity, v)
     attendance = actions.check_in(
