@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "vetvol.registry",
     "vetvol.activities",
     "vetvol.dispatch",
+    "vetvol.care",
     "vetvol.portal",
     "vetvol.demo",
 ]

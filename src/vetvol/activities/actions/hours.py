@@ -310,3 +310,31 @@ def record_dispatch_hours(
         entered_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     return _write(record, actor, "activities.hours.dispatch")
+
+
+def record_care_hours(
+    volunteer: Volunteer,
+    *,
+    service_date: date,
+    minutes: int,
+    region_code: str,
+    content: str,
+    actor: Any = None,
+) -> HourRecord | None:
+    """Hours of a care service (a visit, a help request), reported without a check-in: rounded like any
+    other, and approved by the organising station before they count (plus the 8/12-hour day rules)."""
+    minutes = min(round_minutes(max(0, int(minutes))), 24 * 60)
+    if minutes == 0:
+        return None
+    record = HourRecord(
+        volunteer=volunteer,
+        source=HourSource.CARE,
+        service_date=service_date,
+        minutes=minutes,
+        content=content.strip()[:200] or "关爱帮扶服务",
+        region_code=region_code,
+        volunteer_region_code=volunteer.region_code,
+        required_level=required_level(volunteer.pk, service_date, minutes, manual=True, review=False),
+        entered_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    return _write(record, actor, "activities.hours.care")

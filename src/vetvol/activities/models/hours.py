@@ -16,6 +16,7 @@ class HourSource(models.TextChoices):
     STAFF = "staff", "工作人员录入"
     CORRECTION = "correction", "更正"
     DISPATCH = "dispatch", "应急调度任务"
+    CARE = "care", "关爱帮扶服务"
 
 
 class ApprovalLevel(models.IntegerChoices):
