@@ -15,6 +15,7 @@ urlpatterns = [
     path("registry/", include("vetvol.registry.urls")),
     path("activities/", include("vetvol.activities.urls")),
     path("dispatch/", include("vetvol.dispatch.urls")),
+    path("care/", include("vetvol.care.urls")),
     path("core/", include("vetvol.core.urls")),
     path("public/", include("vetvol.portal.urls")),
     path("api/", api.urls),

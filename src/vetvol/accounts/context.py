@@ -22,12 +22,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((gettext("志愿服务活动"), reverse("activities:list")))
         items.append((gettext("我的志愿服务"), reverse("activities:me")))
         items.append((gettext("应急任务"), reverse("dispatch:me")))
+        items.append((gettext("关爱走访"), reverse("care:me")))
         if user.is_superuser or user.region_prefixes(Action.VIEW):
             items.append((gettext("行政区划"), reverse("regions:browser")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_PEOPLE):
             items.append((gettext("志愿者"), reverse("registry:volunteer_list")))
             items.append((gettext("实时调度"), reverse("dispatch:board")))
             items.append((gettext("响应预案"), reverse("dispatch:run_cards")))
+            items.append((gettext("关爱帮扶"), reverse("care:index")))
         if user.is_superuser or user.region_prefixes(Action.CHANGE_PEOPLE):
             items.append((gettext("批量导入"), reverse("registry:import_upload")))
         if user.is_superuser or user.region_prefixes(Action.VIEW):

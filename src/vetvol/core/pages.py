@@ -18,12 +18,15 @@ def error_text(exc: ValidationError) -> str:
     return "；".join(exc.messages)
 
 
-def run_form_once(request: HttpRequest, scope: str, body: dict[str, Any], handler: Any) -> None:
+def run_form_once(request: HttpRequest, scope: str, body: dict[str, Any], handler: Any) -> bool:
     """Run a form post once per form key (`form_key`, rendered into the form): a resubmitted form (a double
-    tap, a lost signal) changes nothing. A refusal or a stale form becomes an error message."""
+    tap, a lost signal) changes nothing. A refusal or a stale form becomes an error message (and False)."""
     try:
         idempotency.run(request.user, scope, request.POST.get("form_key", ""), body, handler)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     except (idempotency.BadKey, idempotency.KeyReused):
         messages.error(request, gettext("页面已过期，请刷新后重试"))
+    else:
+        return True
+    return False

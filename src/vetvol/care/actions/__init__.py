@@ -15,6 +15,7 @@ from vetvol.care.actions.cases import (
 from vetvol.care.actions.pairing import create_pairing, end_pairing, hand_over_pairing, log_pairing_visit
 from vetvol.care.actions.recipients import (
     DuplicateRecipient,
+    may_reveal,
     register_recipient,
     reveal,
     set_honour_plaque,
@@ -54,6 +55,7 @@ __all__ = [
     "log_campaign_visit",
     "log_case_visit",
     "log_pairing_visit",
+    "may_reveal",
     "rate_help",
     "record_life_event",
     "refer_case",
