@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from vetvol.care.actions.visits import clean_visit, write_visit
@@ -259,7 +260,7 @@ def log_case_visit(
         raise ValidationError({"volunteer": ["该志愿者不在本案件团队中"]})
     with transaction.atomic():
         visit = write_visit(actor, case.recipient, volunteer, fields, what=case.number, case=case)
-        Case.objects.filter(pk=case.pk).update(visits_done=case.visits_done + 1)
+        Case.objects.filter(pk=case.pk).update(visits_done=F("visits_done") + 1)
         _mark_contact(case, timezone.now())
         _entry(case, EntryKind.VISIT, actor, fields["summary"], visit=visit)
     case.refresh_from_db()

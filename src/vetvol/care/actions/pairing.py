@@ -89,23 +89,29 @@ def log_pairing_visit(
         earlier = Visit.objects.filter(pairing=pairing, idempotency_key=idempotency_key[:64]).first()
         if earlier is not None:
             return earlier
-    with transaction.atomic():
-        visit = write_visit(
-            actor,
-            pairing.recipient,
-            pairing.volunteer,
-            fields,
-            what="党员结对探访",
-            pairing=pairing,
-            idempotency_key=idempotency_key[:64],
-        )
-        last = max(pairing.last_visit_on or visited_on, visited_on)
-        Pairing.objects.filter(pk=pairing.pk).update(
-            last_visit_on=last,
-            next_visit_due=last + timedelta(days=pairing.frequency_days),
-            updated_at=timezone.now(),
-        )
-        events.emit("care.visit.logged", id=visit.pk, pairing_id=pairing.pk)
+    try:
+        with transaction.atomic():
+            visit = write_visit(
+                actor,
+                pairing.recipient,
+                pairing.volunteer,
+                fields,
+                what="党员结对探访",
+                pairing=pairing,
+                idempotency_key=idempotency_key[:64],
+            )
+            last = max(pairing.last_visit_on or visited_on, visited_on)
+            Pairing.objects.filter(pk=pairing.pk).update(
+                last_visit_on=last,
+                next_visit_due=last + timedelta(days=pairing.frequency_days),
+                updated_at=timezone.now(),
+            )
+            events.emit("care.visit.logged", id=visit.pk, pairing_id=pairing.pk)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # The same resend raced this one and won: its visit is the answer.
+        return Visit.objects.get(pairing=pairing, idempotency_key=idempotency_key[:64])
     pairing.refresh_from_db()
     return visit
 

@@ -267,7 +267,11 @@ def complete_help(actor: Any, request: HelpRequest, *, minutes: int, summary: st
     """The service is done: the volunteer who took it (or staff) records it; the hours go through the
     activities' hour rules (approved by the station before they count)."""
     volunteer = request.volunteer
-    is_own = volunteer is not None and volunteer.user_id == getattr(actor, "pk", None)
+    is_own = (
+        volunteer is not None
+        and volunteer.user_id is not None
+        and volunteer.user_id == getattr(actor, "pk", None)
+    )
     if not is_own:
         require_object(actor, Action.CHANGE, request, what="care.help.complete")
     if not 0 < int(minutes) <= 12 * 60:

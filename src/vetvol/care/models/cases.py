@@ -169,10 +169,14 @@ class Case(RegionScopedModel):
     @classmethod
     def owner_q(cls, user: Any, action: str) -> Q | None:
         """The owner and the case team reach their cases without a region grant (a social worker may own
-        a case in a street where they hold only a viewing role)."""
-        if action not in (Action.VIEW, Action.CHANGE):
+        a case in a street where they hold only a viewing role). Volunteers of the team see the case;
+        only the owner and the team's staff and social workers work on it."""
+        if action == Action.VIEW:
+            team = CaseMember.objects.filter(Q(user_id=user.pk) | Q(volunteer__user_id=user.pk))
+        elif action == Action.CHANGE:
+            team = CaseMember.objects.filter(user_id=user.pk)
+        else:
             return None
-        team = CaseMember.objects.filter(Q(user_id=user.pk) | Q(volunteer__user_id=user.pk))
         return Q(owner_id=user.pk) | Q(pk__in=team.values("case_id"))
 
     @property

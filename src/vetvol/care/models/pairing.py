@@ -123,6 +123,14 @@ class Visit(RegionScopedModel):
 
     class Meta:
         ordering = ["-visited_on", "-id"]
+        constraints = [
+            # A phone that resends a visit (same key) writes it once, also when both copies race.
+            models.UniqueConstraint(
+                fields=["pairing", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="care_visit_pairing_key",
+            )
+        ]
         indexes = [
             models.Index(fields=["recipient", "visited_on"], name="care_visit_recipient"),
             models.Index(fields=["volunteer", "visited_on"], name="care_visit_volunteer"),

@@ -39,6 +39,7 @@ from vetvol.regions.models import Region
 from vetvol.registry.actions.bulk import BulkReport, RowError, check_rows, write_rows
 from vetvol.registry.actions.teams import create_team
 from vetvol.registry.imports import MSG_NO_ROWS, UploadRefused, open_workbook, parse_date
+from vetvol.registry.imports.columns import TEAM_COLUMNS, VOLUNTEER_COLUMNS
 from vetvol.registry.models import (
     CivilStatus,
     ImportJob,
@@ -53,7 +54,39 @@ from vetvol.registry.models.imports import MAX_STORED_ERRORS, STALE_AFTER
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_S = 5.0
-NEEDED: dict[str, str] = {ImportKind.VOLUNTEERS: Action.CHANGE_PEOPLE, ImportKind.TEAMS: Action.CHANGE}
+
+
+@dataclass(frozen=True)
+class KindHandler:
+    """How the rows of one kind of list are checked (nothing written) and written. Volunteers and teams
+    are registered below; other apps register their own lists (care: service recipients) with
+    `register_kind` in their AppConfig.ready(), and get the same upload checks, per-row report, background
+    run, resume and audit. `write` in mode "all" must write everything or nothing (`all_or_nothing`)."""
+
+    action: str  # the region action the uploader needs
+    check: Callable[[Any, Iterable[tuple[int, dict[str, Any]]], str], tuple[BulkReport, list[Any]]]
+    write: Callable[..., BulkReport]  # (actor, checked, report, *, mode, batch, progress)
+    rolls_back_all: bool = False  # a row refused while writing in mode "all" undoes the whole run
+
+
+HANDLERS: dict[str, KindHandler] = {}
+NEEDED: dict[str, str] = {}
+
+
+def register_kind(
+    kind: str, handler: KindHandler, *, columns: tuple[Any, ...], sheet: str, notes: list[str]
+) -> None:
+    """Make a list importable: its columns and sheet name, its template and its handler."""
+    from vetvol.registry.imports import COLUMNS, SHEET_NAMES, TEMPLATES
+    from vetvol.registry.imports.templates import COMMON_NOTES, _template
+
+    HANDLERS[kind] = handler
+    NEEDED[kind] = handler.action
+    COLUMNS[kind] = columns
+    SHEET_NAMES[kind] = sheet
+    TEMPLATES[kind] = lambda: _template(kind, [*COMMON_NOTES, *notes])
+
+
 CODE_LENGTHS = (12, 9, 6, 4, 2)
 
 
@@ -338,8 +371,11 @@ def write_team_rows(
 
 def upload(actor: Any, kind: str, filename: str, data: bytes, *, check: bool = True) -> ImportJob:
     """Check a file and create its job with the per-row report; raises UploadRefused for a bad file."""
-    if kind not in ImportKind.values:
-        raise ValidationError({"kind": ["请选择导入类型：志愿者名册或志愿服务队名单"]})
+    if kind not in HANDLERS:
+        raise ValidationError(
+            {"kind": ["请选择导入类型：" + "、".join(str(ImportKind(k).label) for k in HANDLERS)]}
+        )
+    handler = HANDLERS[kind]
     region = _job_region(actor, kind)
     job = ImportJob(
         id=uuid.uuid4(),
@@ -354,10 +390,7 @@ def upload(actor: Any, kind: str, filename: str, data: bytes, *, check: bool = T
     with open_workbook(data, kind) as book:
         job.notes = book.header.notes
         if check:
-            if kind == ImportKind.VOLUNTEERS:
-                report, _ = check_rows(actor, book.rows(), batch=job.batch)
-            else:
-                report, _ = check_team_rows(actor, book.rows())
+            report, _ = handler.check(actor, book.rows(), job.batch)
             if not report.total:
                 raise UploadRefused(MSG_NO_ROWS)
             _apply_report(job, report)
@@ -516,26 +549,15 @@ def run_job(job_id: uuid.UUID, actor_id: int) -> ImportJob:
         data = _read_stored(job)
         with open_workbook(data, job.kind) as book:
             rows = beat.rows(book.rows())
-            if job.kind == ImportKind.VOLUNTEERS:
-                report, checked = check_rows(actor, rows, batch=job.batch)
-                _apply_report(job, report)
-                job.save(update_fields=_REPORT_FIELDS)
-                if job.mode == ImportMode.ALL and report.errors:
-                    return _finish(
-                        job, actor, report, f"重新检查时发现 {report.bad_rows} 行有误，未导入任何数据"
-                    )
-                write_rows(actor, checked, report, batch=job.batch, progress=beat)
-            else:
-                report, team_rows = check_team_rows(actor, rows)
-                _apply_report(job, report)
-                job.save(update_fields=_REPORT_FIELDS)
-                if job.mode == ImportMode.ALL and report.errors:
-                    return _finish(
-                        job, actor, report, f"重新检查时发现 {report.bad_rows} 行有误，未导入任何数据"
-                    )
-                write_team_rows(actor, team_rows, report, mode=job.mode, progress=beat)
-                if job.mode == ImportMode.ALL and report.errors:
-                    return _finish(job, actor, report, "导入时有行被拒绝，已撤销本次导入，未写入任何数据")
+            handler = HANDLERS[job.kind]
+            report, checked = handler.check(actor, rows, job.batch)
+            _apply_report(job, report)
+            job.save(update_fields=_REPORT_FIELDS)
+            if job.mode == ImportMode.ALL and report.errors:
+                return _finish(job, actor, report, f"重新检查时发现 {report.bad_rows} 行有误，未导入任何数据")
+            handler.write(actor, checked, report, mode=job.mode, batch=job.batch, progress=beat)
+            if handler.rolls_back_all and job.mode == ImportMode.ALL and report.errors:
+                return _finish(job, actor, report, "导入时有行被拒绝，已撤销本次导入，未写入任何数据")
     except UploadRefused as exc:
         return _finish(job, actor, report, exc.message)
     except PermissionDenied:
@@ -591,3 +613,35 @@ def _finish(
         )
         events.emit("registry.import.finished", id=str(job.id), status=job.status, written=job.written)
     return job
+
+
+register_kind(
+    ImportKind.VOLUNTEERS,
+    KindHandler(
+        Action.CHANGE_PEOPLE,
+        check=lambda actor, rows, batch: check_rows(actor, rows, batch=batch),
+        write=lambda actor, checked, report, *, mode, batch, progress: write_rows(
+            actor, checked, report, batch=batch, progress=progress
+        ),
+    ),
+    columns=VOLUNTEER_COLUMNS,
+    sheet="志愿者",
+    notes=[
+        "身份证号码列已设为文本格式；从其他表格粘贴时请选择“只粘贴值”，以免变成数字后丢失末几位。",
+        "同一身份证号码只能登记一次；已登记的志愿者不会重复导入。",
+    ],
+)
+register_kind(
+    ImportKind.TEAMS,
+    KindHandler(
+        Action.CHANGE,
+        check=lambda actor, rows, batch: check_team_rows(actor, rows),
+        write=lambda actor, checked, report, *, mode, batch, progress: write_team_rows(
+            actor, checked, report, mode=mode, progress=progress
+        ),
+        rolls_back_all=True,
+    ),
+    columns=TEAM_COLUMNS,
+    sheet="志愿服务队",
+    notes=["上级队伍须已存在，或在本文件中写在下级队伍之前的行。"],
+)

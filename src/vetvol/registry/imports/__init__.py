@@ -21,7 +21,7 @@ cut them to 15 digits.
 
 from vetvol.registry.imports.columns import COLUMNS, SHEET_NAMES, Column, id_cell, parse_date
 from vetvol.registry.imports.reader import Header, Workbook, open_workbook
-from vetvol.registry.imports.templates import TEMPLATES, template_teams, template_volunteers
+from vetvol.registry.imports.templates import TEMPLATES
 from vetvol.registry.imports.upload import (
     MAX_UPLOAD_BYTES,
     MSG_BROKEN,
@@ -63,6 +63,4 @@ __all__ = [
     "id_cell",
     "open_workbook",
     "parse_date",
-    "template_teams",
-    "template_volunteers",
 ]

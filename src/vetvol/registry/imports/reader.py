@@ -65,7 +65,7 @@ def _find_header(rows: list[tuple[int, tuple[Any, ...]]], kind: str) -> Header:
     ignored = {norm_header(h) for h in IGNORED_HEADERS}
     best = next(((n, v) for n, v in rows if sum(1 for x in v if norm_header(x) in index) >= 2), None)
     required = [c.header for c in columns if c.required]
-    template = "志愿者名册" if kind == ImportKind.VOLUNTEERS else "志愿服务队名单"
+    template = ImportKind(kind).label
     if best is None:
         raise UploadRefused(
             f"没有找到表头行。第一行应为列名，必填列：{'、'.join(required)}。请下载“{template}”模板填写"

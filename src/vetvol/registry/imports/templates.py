@@ -12,7 +12,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from vetvol.registry.imports.columns import COLUMNS, SHEET_NAMES
 from vetvol.registry.imports.upload import MAX_ROWS, MAX_UPLOAD_BYTES, MiB
-from vetvol.registry.models import ImportKind
 
 # ---------------------------------------------------------------------------------------------------------
 # Templates
@@ -72,27 +71,5 @@ COMMON_NOTES = [
 ]
 
 
-def template_volunteers() -> bytes:
-    """The volunteer roster template (志愿者名册), as xlsx bytes."""
-    return _template(
-        ImportKind.VOLUNTEERS,
-        [
-            *COMMON_NOTES,
-            "身份证号码列已设为文本格式；从其他表格粘贴时请选择“只粘贴值”，以免变成数字后丢失末几位。",
-            "同一身份证号码只能登记一次；已登记的志愿者不会重复导入。",
-        ],
-    )
-
-
-def template_teams() -> bytes:
-    """The team list template (志愿服务队名单), as xlsx bytes."""
-    return _template(
-        ImportKind.TEAMS,
-        [*COMMON_NOTES, "上级队伍须已存在，或在本文件中写在下级队伍之前的行。"],
-    )
-
-
-TEMPLATES: dict[str, Callable[[], bytes]] = {
-    ImportKind.VOLUNTEERS: template_volunteers,
-    ImportKind.TEAMS: template_teams,
-}
+# Filled by `registry.actions.imports.register_kind`: kind → a function making its template.
+TEMPLATES: dict[str, Callable[[], bytes]] = {}

@@ -29,6 +29,7 @@ MAX_STORED_ERRORS = 2000
 class ImportKind(models.TextChoices):
     VOLUNTEERS = "volunteers", "志愿者名册"
     TEAMS = "teams", "志愿服务队名单"
+    RECIPIENTS = "recipients", "服务对象名册"  # registered by the care app
 
 
 class ImportStatus(models.TextChoices):

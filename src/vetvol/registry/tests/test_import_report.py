@@ -102,6 +102,7 @@ def test_integer_id_cells_are_kept_only_when_nothing_can_have_been_lost():
 
 
 def test_templates_read_back_with_their_own_headers(people):
+    assert {"volunteers", "teams", "recipients"} <= set(imports.TEMPLATES)
     for kind, make in imports.TEMPLATES.items():
         data = make()
         book = openpyxl.load_workbook(io.BytesIO(data))
@@ -111,7 +112,7 @@ def test_templates_read_back_with_their_own_headers(people):
             assert sorted(c.key for c in opened.header.positions.values()) == sorted(
                 c.key for c in imports.COLUMNS[kind]
             )
-    sheet = openpyxl.load_workbook(io.BytesIO(imports.template_volunteers()))["志愿者"]
+    sheet = openpyxl.load_workbook(io.BytesIO(imports.TEMPLATES["volunteers"]()))["志愿者"]
     assert [c.value for c in sheet[1]][:4] == ["姓名", "身份证号码", "手机号码", "居住街道（乡镇）代码"]
     assert sheet["B2"].number_format == "@"  # ID numbers stay text in Excel
 

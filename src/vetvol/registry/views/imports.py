@@ -29,15 +29,13 @@ from vetvol.registry.models import ImportJob, ImportKind, ImportMode, ImportStat
 
 XLSX = export_files.XLSX
 SHOWN_ERRORS = 500
-TEMPLATE_NAMES: dict[str, str] = {
-    ImportKind.VOLUNTEERS: "志愿者名册导入模板",
-    ImportKind.TEAMS: "志愿服务队名单导入模板",
-}
 
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
-        label=gettext_lazy("导入内容"), choices=ImportKind.choices, initial=ImportKind.VOLUNTEERS
+        label=gettext_lazy("导入内容"),
+        choices=lambda: [(k, ImportKind(k).label) for k in actions.HANDLERS],
+        initial=ImportKind.VOLUNTEERS,
     )
     file = forms.FileField(
         label=gettext_lazy("Excel 文件（.xlsx）"),
@@ -171,7 +169,7 @@ def template_download(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404
     response = HttpResponse(TEMPLATES[kind](), content_type=XLSX)
     response["Content-Disposition"] = (
-        content_disposition_header(True, f"{TEMPLATE_NAMES[kind]}.xlsx") or "attachment"
+        content_disposition_header(True, f"{ImportKind(kind).label}导入模板.xlsx") or "attachment"
     )
     return response
 
