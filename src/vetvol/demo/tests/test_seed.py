@@ -21,7 +21,7 @@ from vetvol.regions.models import LiaisonPoint, Region
 from vetvol.registry import squads
 from vetvol.registry.models import Certificate, Consent, Membership, Team, Volunteer, VolunteerSkill
 
-SIZE = ["--volunteers", "2000", "--teams", "200"]
+SIZE = ["--volunteers", "2000", "--teams", "200", "--recipients", "300"]
 ARGS = ["--cities", "4403", "--quiet-logins", "--seed", "7"]
 TABLES = (Volunteer, Team, Membership, Certificate, Consent, VolunteerSkill, LiaisonPoint, AuditEntry)
 
@@ -46,7 +46,7 @@ def province(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         loader.load(max_level="township")
         point = transaction.savepoint()
-        seed("--volunteers", "300", "--teams", "40")
+        seed("--volunteers", "300", "--teams", "40", "--recipients", "30")
         first = snapshot()
         transaction.savepoint_rollback(point)
         assert not Volunteer.objects.exists()
@@ -220,3 +220,20 @@ def test_demo_activities_under_way_with_people_on_site(built):
     assert on_site().exists()
     assert Activity.objects.filter(starts_at__gt=under_way[0].ends_at).exists()  # recruiting ahead
     assert all(a.checked_out_at is None for a in Attendance.objects.all())
+
+
+def test_care_work_is_seeded_and_scoped(built):
+    from vetvol.accounts.models import User
+    from vetvol.care import queries
+    from vetvol.care.models import Campaign, Case, Pairing, Recipient
+
+    assert Recipient.objects.count() == 300
+    assert all(r.region_code.startswith("4403") for r in Recipient.objects.all())
+    assert Case.objects.filter(status__in=["open", "active"]).exists() and Pairing.objects.exists()
+    campaign = Campaign.objects.get()
+    assert campaign.status == "running" and campaign.tasks.filter(status="done").exists()
+    admin = User.objects.get(username="admin")
+    assert queries.overdue_rollup(admin, "44")[0]["child"] == "4403"
+    guangzhou = User.objects.filter(grants__region__code__startswith="4401").first()
+    if guangzhou is not None:
+        assert not queries.recipients(guangzhou).exists()

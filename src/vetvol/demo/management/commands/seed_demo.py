@@ -17,6 +17,7 @@ from django.db.models import Q
 from vetvol.accounts import actions as account_actions
 from vetvol.accounts.models import User
 from vetvol.demo import activities as demo_activities
+from vetvol.demo import care as demo_care
 from vetvol.demo import province, teams
 from vetvol.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from vetvol.demo.geography import CITIES, CITY_BRANDS
@@ -41,6 +42,9 @@ class Command(BaseCommand):
             type=int,
             default=province.DEFAULT_VOLUNTEERS,
             help="volunteers to create (default %(default)s; 1000000 for benchmarks)",
+        )
+        parser.add_argument(
+            "--recipients", type=int, default=3000, help="care service recipients (default %(default)s)"
         )
         parser.add_argument("--teams", type=int, default=teams.TOTAL_TEAMS, help="default %(default)s")
         parser.add_argument(
@@ -81,6 +85,11 @@ class Command(BaseCommand):
         shifts = demo_activities.build(system, seed=options["seed"], cities=cities or None)
         if shifts:
             self.stdout.write(f"activities: {shifts} shifts (one under way in each of their districts)")
+        care = demo_care.build(
+            system, seed=options["seed"], recipients=options["recipients"], cities=cities or None
+        )
+        if care:
+            self.stdout.write("care: " + ", ".join(f"{n} {what}" for what, n in care.items()))
         self.stdout.write(summary.line(options["seed"], centres, accounts, time.perf_counter() - started))
         if not options["quiet_logins"]:
             self._print_logins()
