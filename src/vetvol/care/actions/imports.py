@@ -23,7 +23,7 @@ from vetvol.core import audit, events
 from vetvol.core.rawsql import insert_many
 from vetvol.core.scoping import Action, allowed_prefixes, covers
 from vetvol.regions.models import Region
-from vetvol.registry.actions.bulk import BulkReport, RowError
+from vetvol.registry.actions.bulk import BulkReport, RowError, split_registered
 from vetvol.registry.actions.imports import KindHandler, register_kind
 from vetvol.registry.imports import Column
 from vetvol.registry.models import ImportKind, ImportMode
@@ -114,23 +114,7 @@ def check_recipient_rows(
         if not errors:
             seen[data["id_hash"]] = number
             checked.append(_Row(number, data))
-    existing: dict[str, str] = {}
-    hashes = list(seen)
-    for i in range(0, len(hashes), CHUNK):
-        existing.update(
-            Recipient.objects.filter(id_hash__in=hashes[i : i + CHUNK]).values_list("id_hash", "import_batch")
-        )
-    fresh = []
-    for item in checked:
-        found = existing.get(item.data["id_hash"])
-        if found is None:
-            fresh.append(item)
-        elif batch and found == batch:
-            report.already_imported += 1
-        else:
-            report.errors.append(RowError(item.row, "id_number", DUPLICATE_MESSAGE))
-    report.errors.sort(key=lambda e: (e.row, e.field))
-    report.valid = len(fresh)
+    fresh = split_registered(Recipient, checked, report, batch=batch, duplicate=DUPLICATE_MESSAGE)
     return report, fresh
 
 

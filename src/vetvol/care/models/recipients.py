@@ -42,7 +42,6 @@ class Need(models.TextChoices):
     COMPANIONSHIP = "companionship", "陪伴探访"
 
 
-SENSITIVE_FIELDS = ("id_number", "phone", "address", "health_notes", "hardship_notes", "family_notes")
 MASK_KIND = {
     "id_number": "id_number",
     "phone": "phone",

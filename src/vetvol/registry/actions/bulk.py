@@ -189,11 +189,21 @@ def check_rows(
         if not errors:
             seen[data["id_hash"]] = number
             checked.append(_Checked(number, data, skills, point))
-    hashes = list(seen)
+    fresh = split_registered(Volunteer, checked, report, batch=batch, duplicate=DUPLICATE_MESSAGE)
+    return report, fresh
+
+
+def split_registered(
+    model: Any, checked: list[Any], report: BulkReport, *, batch: str, duplicate: str
+) -> list[Any]:
+    """The checked rows (`.row`, `.data["id_hash"]`) whose person `model` does not hold yet. A person this
+    batch wrote before (a resumed run) counts as already imported; anyone else's record is a duplicate
+    error on the row. Sorts the report's errors and sets its valid count."""
+    hashes = [item.data["id_hash"] for item in checked]
     existing: dict[str, str] = {}
     for i in range(0, len(hashes), CHUNK):
         existing.update(
-            Volunteer.objects.filter(id_hash__in=hashes[i : i + CHUNK]).values_list("id_hash", "import_batch")
+            model.objects.filter(id_hash__in=hashes[i : i + CHUNK]).values_list("id_hash", "import_batch")
         )
     fresh = []
     for item in checked:
@@ -203,10 +213,10 @@ def check_rows(
         elif batch and found == batch:
             report.already_imported += 1
         else:
-            report.errors.append(RowError(item.row, "id_number", DUPLICATE_MESSAGE))
+            report.errors.append(RowError(item.row, "id_number", duplicate))
     report.errors.sort(key=lambda e: (e.row, e.field))
     report.valid = len(fresh)
-    return report, fresh
+    return fresh
 
 
 def write_rows(
