@@ -115,54 +115,58 @@ def assign_campaign(actor: Any, campaign: Campaign, *, policy: VisitPolicy | Non
     require(actor, Action.CHANGE_PEOPLE, campaign.region_code, what="care.campaign.assign")
     if campaign.status != "running":
         raise ValidationError({"campaign": ["活动已结束，不能再分派"]})
-    policy = policy or VisitPolicy(capacity=campaign.max_visits_per_volunteer)
-    tasks = list(
-        CampaignTask.objects.filter(campaign=campaign, status=TaskState.UNASSIGNED)
-        .select_related("recipient")
-        .order_by("id")
-    )
-    tasks = [t for t in tasks if t.recipient.lat is not None]
-    vols = list(
-        Volunteer.objects.filter(
-            subtree_q("region_code", [campaign.region_code]), status="active", lat__isnull=False
-        ).values_list("id", "lat", "lng")
-    )
-    if not tasks or not vols:
-        return {"assigned": 0, "unassigned": len(tasks)}
-    vol_ids = np.array([v[0] for v in vols])
-    row_of = {vid: i for i, vid in enumerate(vol_ids.tolist())}
-    carried = dict.fromkeys(range(len(vols)), 0)
-    for vid in CampaignTask.objects.filter(campaign=campaign, status=TaskState.ASSIGNED).values_list(
-        "volunteer_id", flat=True
-    ):
-        if vid in row_of:
-            carried[row_of[vid]] += 1
-    capacity = np.array([policy.capacity - carried[i] for i in range(len(vols))])
-    prev = previous_volunteers([t.recipient_id for t in tasks])
-    plan = assign_visits(
-        [t.recipient.lat for t in tasks],
-        [t.recipient.lng for t in tasks],
-        [v[1] for v in vols],
-        [v[2] for v in vols],
-        previous=[row_of.get(prev.get(t.recipient_id, -1), -1) for t in tasks],
-        capacity=capacity,
-        policy=policy,
-    )
-    now = timezone.now()
-    span = max(0, (campaign.ends_on - campaign.starts_on).days)
-    changed = []
-    for i, task in enumerate(tasks):
-        if plan.volunteer[i] < 0:
-            continue
-        task.volunteer_id = int(vol_ids[plan.volunteer[i]])
-        task.status = TaskState.ASSIGNED
-        task.distance_km = float(plan.km[i])
-        place = int(plan.place[i]) + carried.get(int(plan.volunteer[i]), 0)
-        task.planned_on = campaign.starts_on + timedelta(days=min(place, span))
-        task.assigned_at = now
-        changed.append(task)
-    figures = plan.figures(len(vols), np.array([t.recipient_id in prev for t in tasks]))
     with transaction.atomic():
+        # One assignment of a campaign at a time: a second waits, then sees the tasks the first assigned.
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        policy = policy or VisitPolicy(capacity=campaign.max_visits_per_volunteer)
+        tasks = list(
+            CampaignTask.objects.filter(campaign=campaign, status=TaskState.UNASSIGNED)
+            .select_related("recipient")
+            .order_by("id")
+        )
+        unplaced = sum(1 for t in tasks if t.recipient.lat is None)  # no home on the map: left for staff
+        tasks = [t for t in tasks if t.recipient.lat is not None]
+        vols = list(
+            Volunteer.objects.filter(
+                subtree_q("region_code", [campaign.region_code]), status="active", lat__isnull=False
+            ).values_list("id", "lat", "lng")
+        )
+        if not tasks or not vols:
+            return {"assigned": 0, "unassigned": len(tasks) + unplaced}
+        vol_ids = np.array([v[0] for v in vols])
+        row_of = {vid: i for i, vid in enumerate(vol_ids.tolist())}
+        carried = dict.fromkeys(range(len(vols)), 0)
+        for vid in CampaignTask.objects.filter(campaign=campaign, status=TaskState.ASSIGNED).values_list(
+            "volunteer_id", flat=True
+        ):
+            if vid in row_of:
+                carried[row_of[vid]] += 1
+        capacity = np.array([policy.capacity - carried[i] for i in range(len(vols))])
+        prev = previous_volunteers([t.recipient_id for t in tasks])
+        plan = assign_visits(
+            [t.recipient.lat for t in tasks],
+            [t.recipient.lng for t in tasks],
+            [v[1] for v in vols],
+            [v[2] for v in vols],
+            previous=[row_of.get(prev.get(t.recipient_id, -1), -1) for t in tasks],
+            capacity=capacity,
+            policy=policy,
+        )
+        now = timezone.now()
+        span = max(0, (campaign.ends_on - campaign.starts_on).days)
+        changed = []
+        for i, task in enumerate(tasks):
+            if plan.volunteer[i] < 0:
+                continue
+            task.volunteer_id = int(vol_ids[plan.volunteer[i]])
+            task.status = TaskState.ASSIGNED
+            task.distance_km = float(plan.km[i])
+            place = int(plan.place[i]) + carried.get(int(plan.volunteer[i]), 0)
+            task.planned_on = campaign.starts_on + timedelta(days=min(place, span))
+            task.assigned_at = now
+            changed.append(task)
+        figures = plan.figures(len(vols), np.array([t.recipient_id in prev for t in tasks]))
+        figures["unassigned"] += unplaced
         CampaignTask.objects.bulk_update(
             changed, ["volunteer", "status", "distance_km", "planned_on", "assigned_at"], batch_size=2000
         )

@@ -88,6 +88,9 @@ class LifeEvent(RegionScopedModel):
         return f"{self.get_event_type_display()} {self.occurred_on}"
 
 
+MAX_TEAM_CASES = 5000  # cases one person works on as a team member (far more than anyone has)
+
+
 class CaseStatus(models.TextChoices):
     OPEN = "open", "待联系"
     ACTIVE = "active", "帮扶中"
@@ -156,6 +159,12 @@ class Case(RegionScopedModel):
                 name="care_case_open_deadline",
                 condition=Q(status__in=["open", "active"]),
             ),
+            # A province's list: the open cases in deadline order, read until a page is full.
+            models.Index(
+                fields=["deadline", "id"],
+                name="care_case_open_by_deadline",
+                condition=Q(status__in=["open", "active"]),
+            ),
             models.Index(fields=["status", "region_code", "opened_at"], name="care_case_status_region"),
             models.Index(fields=["recipient", "status"], name="care_case_recipient"),
             models.Index(fields=["owner", "status"], name="care_case_owner"),
@@ -177,7 +186,9 @@ class Case(RegionScopedModel):
             team = CaseMember.objects.filter(user_id=user.pk)
         else:
             return None
-        return Q(owner_id=user.pk) | Q(pk__in=team.values("case_id"))
+        # The team's cases as a list of ids, not a subquery: a subquery in this OR keeps PostgreSQL from
+        # combining the branches' indexes (region range, owner, primary key), so every open case was read.
+        return Q(owner_id=user.pk) | Q(pk__in=list(team.values_list("case_id", flat=True)[:MAX_TEAM_CASES]))
 
     @property
     def is_open(self) -> bool:
