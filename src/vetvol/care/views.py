@@ -33,7 +33,7 @@ from vetvol.care.models import (
 )
 from vetvol.care.models.recipients import MASK_KIND
 from vetvol.core.pages import error_text, run_form_once
-from vetvol.core.scoping import Action
+from vetvol.core.scoping import Action, subtree_q
 from vetvol.regions.models import Region
 
 QUICK_MODES = (VisitMode.HOME, VisitMode.PHONE)
@@ -50,10 +50,9 @@ def _home_node(user: Any) -> str:
 
 
 def _form_errors(form: Any, exc: ValidationError) -> None:
+    """An action's refusal on the form: on its field where the form has one, else above the form."""
     for field, msgs in exc.message_dict.items():
-        target = field if field in form.fields else None
-        for msg in msgs:
-            form.add_error(target, msg if target else f"{msg}")
+        form.add_error(field if field in form.fields else None, msgs)
 
 
 # -- station staff and social workers ------------------------------------------------------------------------
@@ -64,6 +63,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if not node.isdigit():
         raise Http404
     region = Region.objects.filter(code=node).first()
+    here = subtree_q("region_code", [node])  # the drill-down within what restrict() lets the user see
     rollup = queries.overdue_rollup(user, node) if len(node) < 12 else []
     names = dict(Region.objects.filter(code__in=[r["child"] for r in rollup]).values_list("code", "name"))
     for row in rollup:
@@ -72,12 +72,10 @@ def index(request: HttpRequest) -> HttpResponse:
         "region": region,
         "node": node,
         "rollup": rollup,
-        "overdue_cases": list(queries.overdue_cases(user).filter(region_code__startswith=node)[:50]),
-        "overdue_tasks": list(queries.overdue_tasks(user).filter(region_code__startswith=node)[:50]),
-        "missed": list(queries.missed_pairing_visits(user).filter(region_code__startswith=node)[:50]),
-        "open_cases": Case.objects.restrict(user, Action.VIEW)
-        .filter(status__in=OPEN_STATUSES, region_code__startswith=node)
-        .count(),
+        "overdue_cases": list(queries.overdue_cases(user).filter(here)[:50]),
+        "overdue_tasks": list(queries.overdue_tasks(user).filter(here)[:50]),
+        "missed": list(queries.missed_pairing_visits(user).filter(here)[:50]),
+        "open_cases": Case.objects.restrict(user, Action.VIEW).filter(here, status__in=OPEN_STATUSES).count(),
     }
     return render(request, "care/index.html", context)
 

@@ -26,22 +26,13 @@ from vetvol.regions.models import Region
 from vetvol.registry.actions.bulk import BulkReport, RowError, split_registered
 from vetvol.registry.actions.imports import KindHandler, register_kind
 from vetvol.registry.imports import Column
+from vetvol.registry.imports.columns import ID_NUMBER_COLUMN, YES_NO
 from vetvol.registry.models import ImportKind, ImportMode
 
 CHUNK = 2000
-YES_NO = "填“是”或“否”"
 RECIPIENT_COLUMNS = (
     Column("name", "姓名", required=True, help="与身份证一致", example="李卫国", width=10),
-    Column(
-        "id_number",
-        "身份证号码",
-        "id",
-        required=True,
-        aliases=("身份证号", "公民身份号码", "身份证"),
-        help="18 位，请以文本格式填写（模板中已设为文本）",
-        example="440304194501011234",
-        width=22,
-    ),
+    ID_NUMBER_COLUMN,
     Column(
         "category",
         "类别",

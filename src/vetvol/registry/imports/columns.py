@@ -28,18 +28,20 @@ class Column:
 
 
 YES_NO = "填“是”或“否”"
+# The ID number column of every list of people (volunteers, care's service recipients).
+ID_NUMBER_COLUMN = Column(
+    "id_number",
+    "身份证号码",
+    "id",
+    required=True,
+    aliases=("身份证号", "公民身份号码", "身份证"),
+    help="18 位，请以文本格式填写（模板中已设为文本）",
+    example="440304199001011234",
+    width=22,
+)
 VOLUNTEER_COLUMNS = (
     Column("name", "姓名", required=True, help="与身份证一致", example="张三", width=10),
-    Column(
-        "id_number",
-        "身份证号码",
-        "id",
-        required=True,
-        aliases=("身份证号", "公民身份号码", "身份证"),
-        help="18 位，请以文本格式填写（模板中已设为文本）",
-        example="440304199001011234",
-        width=22,
-    ),
+    ID_NUMBER_COLUMN,
     Column(
         "phone",
         "手机号码",
