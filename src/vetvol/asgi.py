@@ -1,4 +1,5 @@
-"""ASGI entry point: the pages (HTTP) and the live websockets (the dispatch board, volunteers' invitations).
+"""ASGI entry point: the pages (HTTP) and the live websockets (the dispatch board, volunteers' invitations,
+everyone's inbox bell).
 
 `vetvol serve` runs it with uvicorn. The session cookie authenticates websockets; their Origin must be one of
 ALLOWED_HOSTS.
@@ -19,12 +20,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from vetvol.dispatch.routing import websocket_urlpatterns  # noqa: E402
+from vetvol.dispatch.routing import websocket_urlpatterns as dispatch_ws  # noqa: E402
+from vetvol.notify.routing import websocket_urlpatterns as notify_ws  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # In development the app serves its own static files; in production WhiteNoise does.
         "http": ASGIStaticFilesHandler(django_application) if settings.DEBUG else django_application,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter([*dispatch_ws, *notify_ws]))),
     }
 )

@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "vetvol.activities",
     "vetvol.dispatch",
     "vetvol.care",
+    "vetvol.notify",
     "vetvol.portal",
     "vetvol.demo",
 ]
@@ -169,6 +170,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "vetvol.accounts.context.navigation",
+                "vetvol.notify.context.bell",
             ],
         },
     }
@@ -302,6 +304,47 @@ VETVOL_LIVE_POSITION_MAX_MINUTES = env_int("VETVOL_LIVE_POSITION_MAX_MINUTES", 3
 # Audit log: interleaved hash chains on PostgreSQL, so that concurrent appends do not queue on one lock
 # (SQLite serialises writers anyway and uses one). Raising it later is safe; lowering it strands nothing.
 VETVOL_AUDIT_CHAINS = env_int("VETVOL_AUDIT_CHAINS", 8)
+
+# Notifications (vetvol.notify). The outbox worker (`vetvol notify_worker`, or `vetvol serve --tick`) retries
+# transient failures with exponential backoff (base seconds, doubled each try) up to the attempt limit, and
+# sends at most this many messages a second per channel and worker. An emergency invitation is pushed at once
+# and texted if not seen within the escalation time. Reminders go this many hours before a shift or a task.
+VETVOL_NOTIFY_ESCALATE_SECONDS = env_int("VETVOL_NOTIFY_ESCALATE_SECONDS", 120)
+VETVOL_NOTIFY_MAX_ATTEMPTS = env_int("VETVOL_NOTIFY_MAX_ATTEMPTS", 6)
+VETVOL_NOTIFY_BACKOFF_SECONDS = env_int("VETVOL_NOTIFY_BACKOFF_SECONDS", 30)
+VETVOL_NOTIFY_RATE_PUSH = env_int("VETVOL_NOTIFY_RATE_PUSH", 200)
+VETVOL_NOTIFY_RATE_SMS = env_int("VETVOL_NOTIFY_RATE_SMS", 50)
+VETVOL_NOTIFY_RATE_EMAIL = env_int("VETVOL_NOTIFY_RATE_EMAIL", 50)
+VETVOL_NOTIFY_REMIND_HOURS = env_int("VETVOL_NOTIFY_REMIND_HOURS", 24)
+# A worker's claim on a batch lasts this long; a worker that died is taken over after it (keep it well above
+# the time one batch takes to send).
+VETVOL_NOTIFY_LEASE_SECONDS = env_int("VETVOL_NOTIFY_LEASE_SECONDS", 60)
+# Web push (VAPID): base64 of the 32-byte P-256 private key (`vetvol vapid_key` makes one). Without it in
+# production, web push is off (SMS and e-mail still work).
+VETVOL_VAPID_PRIVATE_KEY = env_str("VETVOL_VAPID_PRIVATE_KEY") or (
+    "" if PRODUCTION else _dev_signing_key(b"vetvol-vapid")
+)
+VETVOL_VAPID_CONTACT = env_str("VETVOL_VAPID_CONTACT") or "mailto:admin@vetvol.invalid"
+# SMS: no gateway unless the operator names one. `http`: a generic JSON gateway; `aliyun`: Alibaba Cloud SMS.
+VETVOL_SMS_GATEWAY = env_str("VETVOL_SMS_GATEWAY") or ""
+VETVOL_SMS_URL = env_str("VETVOL_SMS_URL") or ""
+VETVOL_SMS_TOKEN = env_str("VETVOL_SMS_TOKEN") or ""
+VETVOL_SMS_ALIYUN_ENDPOINT = env_str("VETVOL_SMS_ALIYUN_ENDPOINT") or "https://dysmsapi.aliyuncs.com/"
+VETVOL_SMS_ALIYUN_ACCESS_KEY_ID = env_str("VETVOL_SMS_ALIYUN_ACCESS_KEY_ID") or ""
+VETVOL_SMS_ALIYUN_ACCESS_KEY_SECRET = env_str("VETVOL_SMS_ALIYUN_ACCESS_KEY_SECRET") or ""
+VETVOL_SMS_ALIYUN_SIGN_NAME = env_str("VETVOL_SMS_ALIYUN_SIGN_NAME") or ""
+VETVOL_SMS_ALIYUN_TEMPLATE_CODE = env_str("VETVOL_SMS_ALIYUN_TEMPLATE_CODE") or ""
+# E-mail over SMTP: off unless EMAIL_HOST is set.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST") or ""
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "vetvol <noreply@vetvol.invalid>"
+VETVOL_NOTIFY_MAIL_DOMAIN = env_str("VETVOL_NOTIFY_MAIL_DOMAIN") or "vetvol.invalid"
 
 # Covering indexes (INCLUDE) serve PostgreSQL; SQLite ignores the included columns, which is harmless.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]

@@ -30,6 +30,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((gettext("实时调度"), reverse("dispatch:board")))
             items.append((gettext("响应预案"), reverse("dispatch:run_cards")))
             items.append((gettext("关爱帮扶"), reverse("care:index")))
+            items.append((gettext("通知发送记录"), reverse("notify:deliveries")))
         if user.is_superuser or user.region_prefixes(Action.CHANGE_PEOPLE):
             items.append((gettext("批量导入"), reverse("registry:import_upload")))
         if user.is_superuser or user.region_prefixes(Action.VIEW):

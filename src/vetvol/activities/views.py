@@ -35,7 +35,7 @@ from vetvol.activities.models import (
 )
 from vetvol.activities.stars import star_status
 from vetvol.core import audit
-from vetvol.core.pages import error_text, run_form_once
+from vetvol.core.pages import error_text, queued_at, run_form_once
 from vetvol.core.scoping import Action, get_for_user
 from vetvol.regions.queries import get_region_for_user
 from vetvol.registry.models import Volunteer
@@ -240,6 +240,7 @@ def gps_check(request: HttpRequest, pk: int) -> HttpResponse:
     if activity is None or volunteer is None:
         raise Http404
     what = request.POST.get("what", "in")
+    at = queued_at(request)  # a check-in the phone kept while it had no signal counts from when it was made
     try:
         lat, lng = float(request.POST.get("lat", "")), float(request.POST.get("lng", ""))
     except ValueError:
@@ -250,10 +251,10 @@ def gps_check(request: HttpRequest, pk: int) -> HttpResponse:
             attendance = queries.my_attendance(volunteer, activity)
             if attendance is None:
                 raise ValidationError({"activity": [gettext("还没有签到，不能签退")]})
-            actions.check_out(request.user, attendance, method="gps")
+            actions.check_out(request.user, attendance, method="gps", at=at)
             messages.success(request, gettext("签退成功，服务时长已记录"))
         else:
-            actions.check_in(request.user, activity, method="gps", lat=lat, lng=lng)
+            actions.check_in(request.user, activity, method="gps", lat=lat, lng=lng, at=at)
             messages.success(request, gettext("签到成功"))
         return 201, {}
 

@@ -1,13 +1,15 @@
 """Helpers shared by the apps' page views (not the API): one way to show an action's refusal as a message,
-and one way to run a form post at most once."""
+one way to run a form post at most once, and when a form kept offline was filled in."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from vetvol.core import idempotency
@@ -30,3 +32,17 @@ def run_form_once(request: HttpRequest, scope: str, body: dict[str, Any], handle
     else:
         return True
     return False
+
+
+QUEUED_MAX_AGE = timedelta(hours=6)
+
+
+def queued_at(request: HttpRequest) -> datetime | None:
+    """When a form the phone kept while offline was filled in (`queued_at`, milliseconds since the epoch,
+    set by the offline queue): trusted for up to six hours back, never in the future; otherwise None (now)."""
+    raw = request.POST.get("queued_at", "")
+    if not raw.isdigit():
+        return None
+    at = datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+    now = timezone.now()
+    return at if now - QUEUED_MAX_AGE <= at <= now else None

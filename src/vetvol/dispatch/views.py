@@ -35,6 +35,8 @@ from vetvol.dispatch.models import (
     RunCard,
     TeamInvitation,
 )
+from vetvol.notify import actions as notify_actions
+from vetvol.notify import queries as notify_queries
 from vetvol.regions.models import Region
 from vetvol.registry.models import Team
 from vetvol.registry.models.teams import LEADING_ROLES, Membership
@@ -225,6 +227,10 @@ def _next_steps(assignment: Assignment | None) -> list[tuple[str, str]]:
 def me(request: HttpRequest) -> HttpResponse:
     """Invitations arrive here live (/ws/me/ tells the page to refresh its list)."""
     context = _my_context(request)
+    # the invitations on this screen have been seen: no SMS escalation for them
+    notify_actions.mark_seen(
+        request.user, subjects=[f"dispatch.invitation:{i.pk}" for i in context.get("invitations", [])]
+    )
     template = "dispatch/_mine.html" if request.headers.get("HX-Request") else "dispatch/me.html"
     return render(request, template, context)
 
@@ -269,6 +275,9 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
 def _incident_context(request: HttpRequest, incident: Incident, **forms_: Any) -> dict[str, Any]:
     can_change = Incident.objects.restrict(request.user, Action.CHANGE).filter(pk=incident.pk).exists()
     detail = queries.incident_detail(incident, request.user)
+    reached = notify_queries.invitee_status(f"dispatch.invitation:{i['id']}" for i in detail["invitations"])
+    for i in detail["invitations"]:  # delivered (by which channel), seen on the phone, answered
+        i["delivery"] = reached.get(f"dispatch.invitation:{i['id']}")
     context: dict[str, Any] = {"incident": incident, "detail": detail, "can_change": can_change}
     if can_change and incident.status != IncidentStatus.CLOSED:
         needs = [(n["id"], f"{n['name']}（{n['filled']}/{n['count']}）") for n in detail["needs"]]

@@ -8,7 +8,8 @@ document.addEventListener("click", (event) => {
   const status = form.querySelector("[data-gps-status]");
   if (status) status.textContent = "正在获取位置…";
   button.disabled = true;
-  const send = () => form.submit();
+  // requestSubmit, not submit: the submit handlers run (the offline queue keeps the form without signal)
+  const send = () => form.requestSubmit();
   if (!navigator.geolocation) return send();
   navigator.geolocation.getCurrentPosition(
     (pos) => {

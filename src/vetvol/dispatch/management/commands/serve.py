@@ -23,7 +23,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
-        parser.add_argument("--tick", action="store_true", help="run the dispatch clock in this process")
+        parser.add_argument(
+            "--tick",
+            action="store_true",
+            help="run the dispatch clock and the notification worker in this process",
+        )
         parser.add_argument(
             "--simulate", action="store_true", help="run the demo simulation (implies --tick)"
         )
@@ -60,6 +64,11 @@ class Command(BaseCommand):
                 daemon=True,
             )
             worker.start()
+            from vetvol.notify import worker as notify_worker  # the outbox beside the clock
+
+            threading.Thread(
+                target=notify_worker.run, kwargs={"stop": stop}, name="notify-worker", daemon=True
+            ).start()
         config = uvicorn.Config(
             application,
             host=host or "127.0.0.1",
