@@ -2,7 +2,7 @@
 
 Fixtures:
 - `browser`: one headless Chromium for the session.
-- `server`: the live server's base URL (transactional database: what the test writes, the server sees).
+- `server`: the ASGI server's base URL (transactional database: what the test writes, the server sees).
 - `page`: a fresh context (1280×800, zh-CN) and page per test; a failed test leaves a screenshot in
   test-results/.
 - `console_errors`: the page's console errors and uncaught exceptions (CSP violations show up here).
@@ -84,9 +84,10 @@ def browser(django_db_setup: None, django_db_blocker) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def server(live_server) -> str:
-    """Base URL of the live server, e.g. http://localhost:41234 (no trailing slash)."""
-    return live_server.url
+def server(asgi_server: str) -> str:
+    """Base URL of the ASGI server (pages and websockets, as in production), e.g. http://127.0.0.1:41234
+    (no trailing slash). Every page's bell connects to its websocket, so a WSGI-only server would not do."""
+    return asgi_server
 
 
 @pytest.fixture

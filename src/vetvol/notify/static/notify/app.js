@@ -82,8 +82,8 @@
   });
 
   // -- offline queue: forms marked data-offline (check-ins, visits) ----------------------------------------
-  // Sent with fetch; without signal the form is kept on the phone and sent when the network is back. The
-  // form's idempotency key (form_key) makes a resend of the same form change nothing twice.
+  // With signal a form goes as usual; without, it is kept on the phone and sent with fetch when the network
+  // is back. The form's idempotency key (form_key) makes a resend of the same form change nothing twice.
   const QUEUE = "vetvol.offline-queue";
   const banner = document.querySelector("[data-offline-banner]");
   const load = () => {
@@ -132,20 +132,21 @@
   document.addEventListener("submit", async (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-offline")) return;
+    if (navigator.onLine) return; // with signal the form goes as usual, and the answer page shows the result
     event.preventDefault();
     const fields = [...new FormData(form).entries()].filter(([, v]) => typeof v === "string");
     fields.push(["queued_at", String(Date.now())]);
     const label = form.getAttribute("data-offline") || "记录";
     const url = form.action;
-    try {
-      if (!navigator.onLine) throw new Error("offline");
-      const response = await post(url, fields.filter(([k]) => k !== "queued_at"));
-      location.href = response.url || location.href;
-    } catch (e) {
-      const items = load();
+    {
+      const items = load(); // queued, with the time of the tap (the check-in counts from then)
       items.push({ id: `${Date.now()}-${Math.random()}`, url, fields, label, at: new Date().toISOString() });
       save(items);
       render();
+      // the form stays usable: a second tap queues a resend, which the idempotency key makes harmless
+      form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+      const status = form.querySelector("[data-gps-status]");
+      if (status) status.textContent = "已保存在手机上，联网后自动提交";
     }
   });
   window.addEventListener("online", flush);
