@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+PASSWORD = "bench-pass-1"  # noqa: S105 - scratch database
 OUT = HERE / "out" / "notify_push"
 RESPONDERS = int(os.environ.get("BENCH_RESPONDERS", "20"))
 INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", "40"))
@@ -71,10 +72,10 @@ def main() -> None:
 
     site = (22.5333, 114.0500)
     futian = Region.objects.get(code="440304")
-    root = User.objects.create_superuser("root", password="bench-pass-1")  # noqa: S106
+    root = User.objects.create_superuser("root", password=PASSWORD)
     dispatcher = account_actions.create_user(
-        root, username="dispatcher", password="bench-pass-1", display_name="调度员"
-    )  # noqa: S106
+        root, username="dispatcher", password=PASSWORD, display_name="调度员"
+    )
     account_actions.grant_role(root, dispatcher, "district_admin", futian)
     push = testing.PushService().start()
     ids = []
@@ -83,7 +84,7 @@ def main() -> None:
         v = registry_actions.register_volunteer(
             root, volunteer_raw(seq, lat=lat, lng=lng), location_consent=False
         )
-        v.user = User.objects.create_user(v.number, password="bench-pass-1")  # noqa: S106
+        v.user = User.objects.create_user(v.number, password=PASSWORD)
         v.save(update_fields=["user"])
         registry_actions.set_skills(root, v, {"water_rescue": 2})
         phone = push.subscribe()
