@@ -13,6 +13,10 @@ taken by the gateway, or two e-mails with one Message-ID), and the resends the g
         bench/notify_outbox.py
     .venv/bin/python bench/notify_outbox.py            # SQLite file under bench/out/
 
+Last figures (2 cores; the rate limits, 50 SMS and 50 e-mails a second per worker, bound the throughput):
+- PostgreSQL: 10,000 in 52.1 s, 192 messages/s, p50 27.7 s, p95 42.6 s, 0 lost, 0 duplicated, worker killed.
+- SQLite: 10,000 in 36.6 s, 273 messages/s, p50 18.0 s, p95 29.4 s, 0 lost, 0 duplicated, worker killed.
+
 The killed worker's claimed rows wait out their lease (VETVOL_NOTIFY_LEASE_SECONDS, 10 s here) before the
 others take them over, and are then checked with the gateway before anything is resent.
 """

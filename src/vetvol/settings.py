@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "vetvol.dispatch",
     "vetvol.care",
     "vetvol.notify",
+    "vetvol.fund",
     "vetvol.portal",
     "vetvol.demo",
 ]
@@ -304,6 +305,9 @@ VETVOL_LIVE_POSITION_MAX_MINUTES = env_int("VETVOL_LIVE_POSITION_MAX_MINUTES", 3
 # Audit log: interleaved hash chains on PostgreSQL, so that concurrent appends do not queue on one lock
 # (SQLite serialises writers anyway and uses one). Raising it later is safe; lowering it strands nothing.
 VETVOL_AUDIT_CHAINS = env_int("VETVOL_AUDIT_CHAINS", 8)
+# The fund's ledger: interleaved hash chains on PostgreSQL, as for the audit log (at least the number of
+# concurrent writers expected, so that postings do not queue on a chain head).
+VETVOL_LEDGER_CHAINS = env_int("VETVOL_LEDGER_CHAINS", 16)
 
 # Notifications (vetvol.notify). The outbox worker (`vetvol notify_worker`, or `vetvol serve --tick`) retries
 # transient failures with exponential backoff (base seconds, doubled each try) up to the attempt limit, and

@@ -27,6 +27,8 @@ _ADMIN = {
     Action.UNMASK,
     Action.MANAGE_USERS,
     Action.EXPORT,
+    Action.VIEW_FUND,
+    Action.CHANGE_FUND,
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.PROVINCE_ADMIN: frozenset(_ADMIN),
@@ -39,7 +41,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.VOLUNTEER: frozenset({Action.VIEW}),
     Role.SOCIAL_WORKER: frozenset({Action.VIEW, Action.VIEW_PEOPLE}),
     # The auditor reads everything in scope, the audit log included, and never writes.
-    Role.AUDITOR: frozenset({Action.VIEW, Action.VIEW_PEOPLE, Action.VIEW_AUDIT}),
+    Role.AUDITOR: frozenset({Action.VIEW, Action.VIEW_PEOPLE, Action.VIEW_AUDIT, Action.VIEW_FUND}),
 }
 
 # Roles whose holders must pass a TOTP second factor at login.

@@ -88,17 +88,18 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign(content: dict[str, Any]) -> tuple[str, str]:
-    """(signature, key id) of a snapshot."""
-    return _b64(signing_key().sign(_DOMAIN + canonical(content))), key_id()
+def sign(content: dict[str, Any], domain: bytes = _DOMAIN) -> tuple[str, str]:
+    """(signature, key id) of a snapshot. `domain` separates kinds of signed documents (certificates,
+    the fund's receipts): a signature over one kind is never valid for another."""
+    return _b64(signing_key().sign(domain + canonical(content))), key_id()
 
 
-def signature_matches(content: Any, signature: str, signed_with: str) -> bool:
+def signature_matches(content: Any, signature: str, signed_with: str, domain: bytes = _DOMAIN) -> bool:
     """Whether `signature` is the configured key's signature over `content` (any error: it is not)."""
     if not isinstance(content, dict) or not hmac.compare_digest(signed_with, key_id()):
         return False
     try:
-        public_key().verify(_unb64(signature), _DOMAIN + canonical(content))
+        public_key().verify(_unb64(signature), domain + canonical(content))
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

@@ -12,23 +12,20 @@ a complete hash chain; `id` orders the log as a whole. SQLite serialises writers
 
 from __future__ import annotations
 
-import hashlib
-import json
-import random
 import re
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from vetvol.core import chains as hash_chains
 from vetvol.core import rawsql
 from vetvol.core.context import client_ip
 from vetvol.core.models import AuditChainHead, AuditEntry, AuditOutcome
 
-GENESIS = "0" * 64
+GENESIS = hash_chains.GENESIS
 _SECRET_KEYS = re.compile(r"pass|secret|token|otp|key|id_number|idcard", re.IGNORECASE)
 _ID_NUMBER = re.compile(r"\b(\d{6})\d{8}(\d{3}[\dXx])\b")
 
@@ -46,9 +43,7 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
-def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
-    body = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+_digest = hash_chains.digest
 
 
 def _fields(entry: AuditEntry) -> dict[str, Any]:
@@ -125,43 +120,16 @@ def append(entries: list[AuditEntry]) -> list[AuditEntry]:
         else:
             columns = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
             rawsql.insert_many(AuditEntry, [{c: getattr(e, c) for c in columns} for e in entries])
-        rawsql.execute(
-            f'UPDATE "{AuditChainHead._meta.db_table}" SET "last_hash" = %s, "last_seq" = %s WHERE "id" = %s',  # noqa: S608
-            [last_hash, last_seq, chain],
-        )
+        hash_chains.set_head(AuditChainHead, chain, last_hash, last_seq)
     return entries
 
 
 def chains() -> int:
-    if connection.vendor == "sqlite":
-        return 1
-    return max(1, min(64, int(getattr(settings, "VETVOL_AUDIT_CHAINS", 8))))
+    return hash_chains.count("VETVOL_AUDIT_CHAINS")
 
 
 def _lock_head() -> tuple[int, str, int]:
-    """(chain, its last hash, its last seq), the head row locked until the transaction ends (PostgreSQL;
-    SQLite transactions hold the database's write lock from BEGIN): the first head nobody holds, else wait
-    for a random one. The heads exist from the migration on. Written by hand: every audited change runs it."""
-    table = AuditChainHead._meta.db_table
-    count = chains()
-    chain = 1
-    if count > 1 and connection.features.has_select_for_update_skip_locked:
-        row = rawsql.fetch_one(
-            f'SELECT "id", "last_hash", "last_seq" FROM "{table}" WHERE "id" <= %s '  # noqa: S608
-            'ORDER BY "id" LIMIT 1 FOR UPDATE SKIP LOCKED',
-            [count],
-        )
-        if row is not None:
-            return row[0], row[1], row[2]
-        chain = random.randint(1, count)  # every head is held: queue behind one of them
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    row = rawsql.fetch_one(f'SELECT "last_hash", "last_seq" FROM "{table}" WHERE "id" = %s{lock}', [chain])  # noqa: S608
-    if row is None:  # an empty database (a flushed test database): its first append makes the head
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            id=chain, defaults={"last_hash": GENESIS, "last_seq": 0}
-        )
-        return chain, head.last_hash, head.last_seq
-    return chain, row[0], row[1]
+    return hash_chains.lock_head(AuditChainHead, chains())
 
 
 @dataclass

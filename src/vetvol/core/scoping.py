@@ -34,6 +34,8 @@ class Action:
     VIEW_PEOPLE = "view_people"  # personal records (volunteers, later recipients) in a region
     CHANGE_PEOPLE = "change_people"
     EXPORT = "export"  # bulk export of personal information (audited)
+    VIEW_FUND = "view_fund"  # the special fund's ledger, donations and disbursements
+    CHANGE_FUND = "change_fund"  # record donations, request, approve and pay disbursements
 
 
 class ScopedUser(Protocol):
