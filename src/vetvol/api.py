@@ -95,6 +95,7 @@ def register_routers() -> None:
     from vetvol.activities.api import router as activities_router
     from vetvol.care.api import router as care_router
     from vetvol.dispatch.api import router as dispatch_router
+    from vetvol.fund.api import router as fund_router
     from vetvol.notify.api import router as notify_router
     from vetvol.regions.api import router as regions_router
     from vetvol.registry.api import router as registry_router
@@ -105,6 +106,7 @@ def register_routers() -> None:
     api.add_router("/dispatch", dispatch_router)
     api.add_router("/care", care_router)
     api.add_router("/notify", notify_router)
+    api.add_router("/fund", fund_router)
 
 
 register_routers()

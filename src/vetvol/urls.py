@@ -20,6 +20,7 @@ urlpatterns = [
     path("dispatch/", include("vetvol.dispatch.urls")),
     path("care/", include("vetvol.care.urls")),
     path("notify/", include("vetvol.notify.urls")),
+    path("fund/", include("vetvol.fund.urls")),
     path("core/", include("vetvol.core.urls")),
     path("public/", include("vetvol.portal.urls")),
     path("api/", api.urls),
