@@ -95,6 +95,24 @@ def awaiting_decision(user: Any) -> list[Disbursement]:
     return [d for d in qs.select_related("account").order_by("created_at")[:200] if may_approve(user, d)]
 
 
+def approvers(d: Disbursement) -> list[int]:
+    """The users who may decide a request: a `change_fund` role granted at its tier or above over its
+    region (see actions.may_approve), the requester left out."""
+    from vetvol.accounts.models import RoleGrant
+    from vetvol.accounts.roles import ROLE_ACTIONS
+    from vetvol.fund.actions import TIER_PREFIX
+    from vetvol.fund.models import Tier
+
+    roles = [role for role, allowed in ROLE_ACTIONS.items() if Action.CHANGE_FUND in allowed]
+    codes = [
+        d.region_code[:n] for n in (2, 4, 6, 9, 12) if n <= min(TIER_PREFIX[Tier(d.tier)], len(d.region_code))
+    ]
+    grants = RoleGrant.objects.filter(role__in=roles, region_code__in=codes).exclude(
+        user_id=d.requested_by_id
+    )
+    return sorted(set(grants.filter(user__is_active=True).values_list("user_id", flat=True)))
+
+
 def fund_balances(user: Any) -> list[dict[str, Any]]:
     """The restricted funds' balances by holder and purpose."""
     rows = accounts(user).filter(kind=AccountKind.FUND).exclude(purpose="")

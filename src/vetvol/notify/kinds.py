@@ -93,6 +93,16 @@ KINDS: dict[str, Kind] = {
         _("附近有一位服务对象需要帮助（%(category)s），请在“关爱走访”中查看并回复是否接受。"),
         (PUSH, SMS),
     ),
+    "fund.disbursement.requested": Kind(
+        _("拨付申请待审批：%(title)s"),
+        _("%(number)s“%(title)s”申请拨付 %(amount)s 元，请在“专项基金”中审批。"),
+        (PUSH, EMAIL),
+    ),
+    "fund.disbursement.decided": Kind(
+        _("拨付申请审批结果：%(title)s"),
+        _("您提交的 %(number)s“%(title)s”（%(amount)s 元）%(outcome)s。"),
+        (PUSH, EMAIL),
+    ),
     "registry.import.finished": Kind(
         _("导入完成：%(name)s"),
         _("“%(name)s”的导入已结束（%(status)s），写入 %(written)s 行。"),

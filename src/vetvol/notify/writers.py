@@ -265,6 +265,26 @@ def on_import_finished(name: str, p: dict[str, Any]) -> None:
     )
 
 
+def on_disbursement(name: str, p: dict[str, Any]) -> None:
+    from vetvol.core.money import format_fen
+    from vetvol.fund.models import Disbursement
+    from vetvol.fund.queries import approvers
+
+    d = Disbursement.objects.filter(pk=p["disbursement_id"]).first()
+    if d is None:
+        return
+    context = {"number": d.number, "title": d.title, "amount": format_fen(d.amount)}
+    url = reverse("fund:disbursement", args=[d.pk])
+    if name == "fund.disbursement.requested":
+        people = approvers(d)
+        kind = "fund.disbursement.requested"
+    else:
+        people = [d.requested_by_id]
+        kind = "fund.disbursement.decided"
+        context["outcome"] = str(_("已获批准") if p.get("approved") else _("未获批准"))
+    enqueue([Message(uid, kind, f"{d.pk}", context, url=url, region_code=d.region_code) for uid in people])
+
+
 WRITERS = {
     "dispatch.invitation.sent": on_invitation_sent,
     "dispatch.invitation.answered": on_invitation_settled,
@@ -280,6 +300,8 @@ WRITERS = {
     "care.campaign.assigned": on_campaign_assigned,
     "care.help.invited": on_help_invited,
     "registry.import.finished": on_import_finished,
+    "fund.disbursement.requested": on_disbursement,
+    "fund.disbursement.decided": on_disbursement,
 }
 
 

@@ -246,3 +246,17 @@ def test_verify_ledger_names_tampering(people, funded):
     problems = ledger.verify().problems
     assert any("1001-4403" in p for p in problems)
     assert Leg.objects.count() == 4
+
+
+def test_approvers_and_the_requester_are_told(people, funded, evidence):
+    from vetvol.notify.models import Notification
+
+    d = _request(people, evidence)
+    told = set(Notification.objects.filter(kind="fund.disbursement.requested").values_list("user", flat=True))
+    assert told == {
+        people.sz_admin.pk,
+        people.province_admin.pk,
+    }  # the county tier and above, not the requester
+    actions.decide_disbursement(people.sz_admin, d, approve=False, note="材料不全")
+    n = Notification.objects.get(kind="fund.disbursement.decided")
+    assert n.user_id == people.futian_admin.pk and "未获批准" in n.body
