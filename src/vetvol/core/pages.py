@@ -41,7 +41,7 @@ def queued_at(request: HttpRequest) -> datetime | None:
     """When a form the phone kept while offline was filled in (`queued_at`, milliseconds since the epoch,
     set by the offline queue): trusted for up to six hours back, never in the future; otherwise None (now)."""
     raw = request.POST.get("queued_at", "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 13):
         return None
     at = datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
     now = timezone.now()

@@ -144,6 +144,11 @@ def cancel_escalation(subject: str, reason: str) -> int:
     ).update(status=DeliveryStatus.SKIPPED, last_error=reason[:300], updated_at=timezone.now())
 
 
+def mark_subject_seen(subject: str) -> int:
+    """Whoever was told about `subject` has seen it (they answered it)."""
+    return Notification.objects.filter(subject=subject, seen_at=None).update(seen_at=timezone.now())
+
+
 def mark_seen(user: Any, *, subjects: Iterable[str] = (), ids: Iterable[int] = ()) -> int:
     """The person has seen these (their inbox, or the page showing what they are about)."""
     qs = Notification.objects.filter(user_id=user.pk, seen_at=None)
@@ -244,12 +249,15 @@ def save_preferences(
     phone: str = "",
     language: str = "zh-hans",
 ) -> Preference:
-    """The person's channels, quiet hours and number. A malformed number is refused, nothing is saved."""
+    """The person's channels, quiet hours and number. A malformed number is refused, nothing is saved. The
+    masked number sent back unchanged (pages and the API show it masked) keeps the stored one."""
     from vetvol.registry.validation import normalise_phone
 
     errors: dict[str, list[str]] = {}
     number = ""
-    if phone.strip():
+    if "*" in phone:
+        number = str(preference(user.pk).phone or "")
+    elif phone.strip():
         try:
             number = normalise_phone(phone)
         except ValueError as exc:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from vetvol.core.scoping import Action
+from vetvol.core.scoping import Action, allowed_prefixes, subtree_q
 from vetvol.notify.models import Delivery, Notification
 
 
@@ -30,12 +30,13 @@ def unread_count(user: Any) -> int:
 
 
 def delivery_log(user: Any) -> QuerySet[Delivery]:
-    """Deliveries about the viewer's regions. They name people and carry their numbers: view_people."""
-    return (
-        Delivery.objects.restrict(user, Action.VIEW_PEOPLE)
-        .select_related("notification", "notification__user")
-        .order_by("-id")
-    )
+    """Deliveries about the viewer's regions. They name people and carry their numbers: view_people. What
+    was said about the fund stays with those who may read the fund."""
+    qs = Delivery.objects.restrict(user, Action.VIEW_PEOPLE)
+    fund = allowed_prefixes(user, Action.VIEW_FUND)
+    if fund is not None:
+        qs = qs.exclude(Q(notification__kind__startswith="fund.") & ~subtree_q("region_code", fund))
+    return qs.select_related("notification", "notification__user").order_by("-id")
 
 
 def invitee_status(subjects: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -77,8 +77,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
         form = PreferenceForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            if data["phone"] == shown_phone and shown_phone:
-                data["phone"] = str(pref.phone)
             try:
                 actions.save_preferences(request.user, **data)
             except ValidationError as exc:

@@ -17,6 +17,7 @@ Periodic reminders (shifts, care tasks due) are written by the same loop once a 
 from __future__ import annotations
 
 import logging
+import re
 import os
 import socket
 import threading
@@ -35,6 +36,15 @@ from vetvol.notify.models import Delivery, DeliveryStatus
 
 logger = logging.getLogger(__name__)
 REMINDERS_EVERY_S = 60.0
+
+
+_NUMBER = re.compile(r"\+?\d(?: ?\d){6,}")
+
+
+def scrub(reason: str) -> str:
+    """A failure's reason as kept and shown to staff: gateways echo phone numbers back, so every run of
+    seven or more digits is cut to its last four."""
+    return _NUMBER.sub(lambda m: "*" * 4 + re.sub(r"\D", "", m.group())[-4:], reason)[:300]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -120,7 +130,7 @@ class Worker:
         now = timezone.now()
         Delivery.objects.filter(pk=d.pk, claimed_by=self.id).update(
             status=status,
-            last_error=reason[:300],
+            last_error=scrub(reason),
             lease_until=None,
             updated_at=now,
             attempts=F("attempts") + 1,
@@ -134,7 +144,7 @@ class Worker:
             return
         Delivery.objects.filter(pk=d.pk, claimed_by=self.id).update(
             status=DeliveryStatus.PENDING,
-            last_error=reason[:300],
+            last_error=scrub(reason),
             lease_until=None,
             attempts=F("attempts") + 1,
             not_before=timezone.now() + backoff(attempts),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vetvol.core import events
 from vetvol.core.masking import mask
-from vetvol.notify.actions import Message, cancel_escalation, enqueue
+from vetvol.notify.actions import Message, cancel_escalation, enqueue, mark_subject_seen
 
 
 def _users_of(volunteer_ids: list[int]) -> dict[int, tuple[int, str]]:
@@ -81,16 +81,14 @@ def on_invitation_sent(name: str, p: dict[str, Any]) -> None:
 
 def on_invitation_settled(name: str, p: dict[str, Any]) -> None:
     """Answered or expired: no SMS escalation any more; an answer also means it was seen."""
-    from vetvol.notify.models import Notification
-
     if not p.get("id"):
         return
     subject = f"dispatch.invitation:{p['id']}"
-    if name.endswith("answered"):
-        Notification.objects.filter(subject=subject, seen_at=None).update(seen_at=timezone.now())
+    if p.get("status") in ("accepted", "declined"):  # an answer means it was seen; a cancellation does not
+        mark_subject_seen(subject)
         cancel_escalation(subject, "志愿者已回复")
     else:
-        cancel_escalation(subject, "邀请已过期")
+        cancel_escalation(subject, "邀请已结束")
 
 
 def _activity_messages(p: dict[str, Any], kind: str, key: str, **context: Any) -> None:

@@ -12,10 +12,9 @@
   // logging out forgets the pages saved on this phone
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (form.action && form.action.endsWith("/accounts/logout/") && navigator.serviceWorker && navigator.serviceWorker.controller) {
-      navigator.serviceWorker.controller.postMessage("logout");
-      localStorage.removeItem(QUEUE);
-    }
+    if (!form.action || !form.action.endsWith("/accounts/logout/")) return;
+    localStorage.removeItem(QUEUE); // a shared phone keeps nothing of the last person
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("logout");
   });
 
   // -- the bell: unread count over the websocket -------------------------------------------------------
@@ -94,7 +93,9 @@
     if (!banner) return;
     const items = load();
     if (items.length) {
-      banner.textContent = `已离线保存 ${items.length} 条记录（${items.map((i) => i.label).join("、")}），联网后自动提交，请勿删除本页数据。`;
+      const stuck = items.find((i) => i.failed);
+      const why = !stuck ? "" : stuck.failed === "login" ? "请重新登录后再提交。" : "提交未成功，稍后自动重试。";
+      banner.textContent = `已离线保存 ${items.length} 条记录（${items.map((i) => i.label).join("、")}），联网后自动提交，请勿删除本页数据。${why}`;
       banner.hidden = false;
     } else if (!navigator.onLine) {
       banner.textContent = "当前没有网络。签到等操作会先保存在手机上，联网后自动提交。";
@@ -115,13 +116,23 @@
     let sent = 0;
     try {
       for (const item of load()) {
+        let r;
         try {
-          await post(item.url, item.fields);
+          r = await post(item.url, item.fields);
         } catch (e) {
           break; // still no signal: keep it and the rest
         }
-        save(load().filter((i) => i.id !== item.id));
-        sent += 1;
+        const toLogin = r.redirected && new URL(r.url).pathname.startsWith("/accounts/login");
+        const refused = r.status >= 400 && r.status < 500 && ![401, 403, 408, 429].includes(r.status);
+        if ((r.ok && !toLogin) || refused) {
+          // answered: done (a refusal, such as a closed activity, is final and shown after the reload)
+          save(load().filter((i) => i.id !== item.id));
+          sent += 1;
+        } else {
+          // logged out, a stale form or a server error: keep it, say so, and try again later
+          save(load().map((i) => (i.id === item.id ? { ...i, failed: toLogin ? "login" : r.status } : i)));
+          break;
+        }
       }
     } finally {
       flushing = false;
