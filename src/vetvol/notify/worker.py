@@ -17,8 +17,8 @@ Periodic reminders (shifts, care tasks due) are written by the same loop once a 
 from __future__ import annotations
 
 import logging
-import re
 import os
+import re
 import socket
 import threading
 import time
