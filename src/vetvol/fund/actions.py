@@ -3,7 +3,8 @@ reversal, disbursements requested → approved (or rejected, or withdrawn) → p
 
 Booking rules (accounts per fund holder: the province, or a city with its own fund):
 - money donation:  Dr 1001 bank            Cr 3101 fund[purpose]
-- goods donation:  Dr 1401 goods received  Cr 3101 fund[purpose]
+- goods donation:  Dr 1401 goods received  Cr 3102 goods fund (valued goods are not cash: no
+                   disbursement, which is paid from the bank, can draw on them)
 - approval:        Dr 3101 fund[purpose]   Cr 3201 released net assets
                    Dr 5101 expense[purpose] Cr 2202 payables
   (the restricted fund never goes negative, so nothing is approved that the fund does not hold)
@@ -69,6 +70,7 @@ CHART = (
     ("1001", AccountKind.ASSET, "", "银行存款"),
     ("1401", AccountKind.ASSET, "", "受赠物资"),
     ("2202", AccountKind.LIABILITY, "", "应付款项"),
+    ("3102", AccountKind.FUND, "", "受赠物资基金"),
     ("3201", AccountKind.FUND, "", "已解除限定的净资产"),
 )
 
@@ -106,6 +108,20 @@ def chart(holder: str) -> dict[str, Account]:
             pass  # made at the same moment by another request
         have = {a.code: a for a in Account.objects.filter(code__in=[w[0] for w in wanted])}
     return {key: have[code] for code, key, *_ in wanted}
+
+
+def _region(code: Any, levels: tuple[str, ...] = ()) -> str | None:
+    """The error for a region code that is not a node of the tree (or not of one of `levels`), else None."""
+    from vetvol.regions.models import Region
+
+    if not isinstance(code, str) or not code.isdigit():
+        return "请填写有效的行政区划代码"
+    level = Region.objects.filter(code=code).values_list("level", flat=True).first()
+    if level is None:
+        return "行政区划代码不存在"
+    if levels and level not in levels:
+        return "限定地区只能是全省或一个地市"
+    return None
 
 
 def _amount(text: Any, field: str = "amount") -> int:
@@ -154,6 +170,8 @@ def create_donor(
 ) -> Donor:
     require(actor, Action.CHANGE_FUND, region_code, what="fund.donor.create")
     errors: dict[str, list[str]] = {}
+    if problem := _region(region_code):
+        errors["region"] = [problem]
     if kind not in DonorKind.values:
         errors["kind"] = ["请选择捐赠方类型"]
     try:
@@ -166,9 +184,10 @@ def create_donor(
             phone = normalise_phone(phone)
         except ValueError as exc:
             errors["phone"] = [str(exc)]
-    if plaque and not (plaque_text or "").strip():
+    plaque_text = (plaque_text or "").strip()
+    if plaque and not plaque_text:
         errors["plaque_text"] = ["设立纪念牌需填写纪念牌文字"]
-    if len(plaque_text or "") > 200:
+    if len(plaque_text) > 200:
         errors["plaque_text"] = ["纪念牌文字最多 200 字"]
     if errors:
         raise ValidationError(errors)
@@ -181,11 +200,14 @@ def create_donor(
             anonymous=anonymous,
             publish_consent=publish_consent and not anonymous,
             plaque=plaque,
-            plaque_text=(plaque_text or "").strip(),
+            plaque_text=plaque_text,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         audit.record(
-            "fund.donor.create", actor=actor, obj=donor, detail={"kind": kind, "consent": publish_consent}
+            "fund.donor.create",
+            actor=actor,
+            obj=donor,
+            detail={"kind": kind, "consent": donor.publish_consent},
         )
     return donor
 
@@ -195,9 +217,10 @@ def set_donor_consent(
 ) -> Donor:
     """The donor's consent to be named in public (and a memorial plaque), given or withdrawn."""
     require(actor, Action.CHANGE_FUND, donor.region_code, what="fund.donor.consent")
-    if plaque and not (plaque_text or "").strip():
+    plaque_text = (plaque_text or "").strip()
+    if plaque and not plaque_text:
         raise ValidationError({"plaque_text": ["设立纪念牌需填写纪念牌文字"]})
-    if len(plaque_text or "") > 200:
+    if len(plaque_text) > 200:
         raise ValidationError({"plaque_text": ["纪念牌文字最多 200 字"]})
     with transaction.atomic():
         donor.publish_consent = publish_consent and not donor.anonymous
@@ -250,6 +273,8 @@ def record_donation(
     """Money or goods received, booked to the restricted fund of its purpose and region, with a signed
     receipt."""
     require(actor, Action.CHANGE_FUND, region_code, what="fund.donation.record")
+    if not Donor.objects.restrict(actor, Action.VIEW).filter(pk=donor.pk).exists():
+        raise PermissionDenied("donor not visible")
     errors: dict[str, list[str]] = {}
     fen = 0
     try:
@@ -260,8 +285,8 @@ def record_donation(
         errors["form"] = ["请选择捐赠形式"]
     if purpose not in Purpose.values:
         errors["purpose"] = ["请选择用途"]
-    if len(region_code) not in (2, 4):
-        errors["region_code"] = ["限定地区只能是全省或一个地市"]
+    if problem := _region(region_code, ("province", "city")):
+        errors["region_code"] = [problem]
     if received_on is None:
         errors["received_on"] = ["请填写到账日期"]
     elif received_on > timezone.localdate():
@@ -281,14 +306,18 @@ def record_donation(
     if errors or received_on is None:
         raise ValidationError(errors)
     accounts = chart(holder_of(region_code))
-    debit = accounts["1001"] if form == DonationForm.MONEY else accounts["1401"]
+    debit, credit = (
+        (accounts["1001"], accounts[f"3101-{purpose}"])
+        if form == DonationForm.MONEY
+        else (accounts["1401"], accounts["3102"])
+    )
     with transaction.atomic():
         (txn,) = ledger.post(
             actor,
             [
                 ledger.Posting(
                     kind=TxnKind.DONATION,
-                    legs=[(debit, fen), (accounts[f"3101-{purpose}"], -fen)],
+                    legs=[(debit, fen), (credit, -fen)],
                     region_code=region_code,
                     purpose=purpose,
                     memo=f"{DonationForm(form).label}捐赠 {donor.public_name}"[:200],
@@ -407,6 +436,8 @@ def request_disbursement(
 ) -> Disbursement:
     require(actor, Action.CHANGE_FUND, region_code, what="fund.disbursement.request")
     errors: dict[str, list[str]] = {}
+    if problem := _region(region_code):
+        errors["region_code"] = [problem]
     fen = 0
     try:
         fen = _amount(amount)
@@ -425,9 +456,9 @@ def request_disbursement(
             _text(value, field, label, limit)
         except ValidationError as exc:
             errors.update(exc.message_dict)
-    if project is not None and not region_code.startswith(project.region_code[: len(region_code)]):
+    if project is not None and not project.region_code.startswith(region_code):
         errors["project"] = ["项目不在该地区"]
-    if team is not None and not team.region_code.startswith(region_code[:4]):
+    if team is not None and not team.region_code.startswith(region_code):
         errors["team"] = ["队伍不在该地区"]
     if not evidence:
         errors["evidence"] = ["请上传申请材料（PDF 或图片）"]
@@ -531,9 +562,8 @@ def withdraw_disbursement(actor: Any, d: Disbursement, reason: str) -> Disbursem
                 raise PermissionDenied("撤回已批准的申请需有审批权限")
             assert d.approval_txn is not None
             ledger.post(actor, [ledger.reversal(d.approval_txn, f"撤回 {d.number}：{reason}"[:200])])
-        d.status = DisbursementStatus.CANCELLED
-        d.decision_note = reason
-        d.save(update_fields=["status", "decision_note", "updated_at"])
+        d.status, d.withdrawn_by, d.withdraw_reason = DisbursementStatus.CANCELLED, actor, reason
+        d.save(update_fields=["status", "withdrawn_by", "withdraw_reason", "updated_at"])
         audit.record("fund.disbursement.withdraw", actor=actor, obj=d, detail={"reason": reason})
     return d
 
@@ -541,8 +571,11 @@ def withdraw_disbursement(actor: Any, d: Disbursement, reason: str) -> Disbursem
 def pay_disbursement(
     actor: Any, d: Disbursement, *, reference: str, evidence: list[Upload] | None = None
 ) -> Disbursement:
-    """The payment out of the bank, with its voucher number."""
-    require(actor, Action.CHANGE_FUND, d.region_code, what="fund.disbursement.pay")
+    """The payment out of the bank, with its voucher number: by someone who may move the money of the fund
+    that holds it (its bank's region), and not by the one who asked for it."""
+    require(actor, Action.CHANGE_FUND, d.account.region_code, what="fund.disbursement.pay")
+    if d.requested_by_id == actor.pk:
+        raise PermissionDenied("申请人不能支付自己申请的款项")
     reference = _text(reference, "reference", "支付凭证号", 60)
     with transaction.atomic():
         d = _locked(d, DisbursementStatus.APPROVED)

@@ -276,6 +276,10 @@ class Disbursement(FundScoped, RegionScopedModel):
     payment_txn = models.OneToOneField(
         LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdraw_reason = models.CharField(_("撤回原因"), max_length=200, blank=True)
     report = models.TextField(_("使用情况报告"), max_length=2000, blank=True)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

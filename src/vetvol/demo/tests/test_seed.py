@@ -237,3 +237,30 @@ def test_care_work_is_seeded_and_scoped(built):
     guangzhou = User.objects.filter(grants__region__code__startswith="4401").first()
     if guangzhou is not None:
         assert not queries.recipients(guangzhou).exists()
+
+
+def test_fund_first_month_is_seeded_through_the_actions(built):
+    from vetvol.demo import fund
+    from vetvol.fund import ledger
+    from vetvol.fund.models import Disbursement, DisbursementStatus, Donation, Donor, Evidence
+
+    donations = list(Donation.objects.select_related("transaction"))
+    assert sum(d.amount for d in donations if not d.is_reversed) == fund.TOTAL_FEN == 895_500_000
+    assert sum(d.is_reversed for d in donations) == 1
+    assert {d.form for d in donations} == {"money", "goods"}
+    assert all(d.goods_receipt for d in donations if d.form == "goods")
+    assert {d.region_code for d in donations} == {"44", "4401", "4403"}
+    assert {d.purpose for d in donations} == {"mechanism", "resources", "publicity", "safeguards", "general"}
+    assert all((date.today() - d.received_on).days <= 30 for d in donations)
+    assert Donor.objects.filter(plaque=True, kind="unit", publish_consent=True).count() == 5
+    assert (
+        Donor.objects.filter(anonymous=True).exists() and Donor.objects.filter(publish_consent=False).exists()
+    )
+    statuses = Counter(Disbursement.objects.values_list("status", flat=True))
+    assert set(statuses) == set(DisbursementStatus.values)
+    for d in Disbursement.objects.exclude(decided_by=None):
+        assert d.decided_by_id != d.requested_by_id
+    assert all(e.data.startswith(b"%PDF-") for e in Evidence.objects.all())
+    result = ledger.verify()
+    assert result.ok, result.problems
+    assert fund.build(seed=7) == {}  # a second run adds nothing
