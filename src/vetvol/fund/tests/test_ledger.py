@@ -260,3 +260,35 @@ def test_approvers_and_the_requester_are_told(people, funded, evidence):
     actions.decide_disbursement(people.sz_admin, d, approve=False, note="材料不全")
     n = Notification.objects.get(kind="fund.disbursement.decided")
     assert n.user_id == people.futian_admin.pk and "未获批准" in n.body
+
+
+def test_payment_by_someone_over_the_bank_and_not_the_requester(people, funded, evidence):
+    d = _request(people, evidence, actor=people.sz_admin)
+    actions.decide_disbursement(people.province_admin, d, approve=True)
+    with pytest.raises(PermissionDenied):  # the requester
+        actions.pay_disbursement(people.sz_admin, d, reference="YH1")
+    d2 = _request(people, evidence)
+    actions.decide_disbursement(people.sz_admin, d2, approve=True)
+    with pytest.raises(PermissionDenied):  # a district admin cannot move the city's money
+        actions.pay_disbursement(people.futian_admin, d2, reference="YH2")
+    actions.pay_disbursement(people.province_admin, d, reference="YH1")
+    assert Disbursement.objects.get(pk=d.pk).status == "paid"
+
+
+def test_goods_are_not_cash(people, donor, evidence):
+    actions.record_donation(
+        people.province_admin,
+        donor,
+        form="goods",
+        amount="50000",
+        purpose="mechanism",
+        region_code="4403",
+        received_on=date(2026, 11, 2),
+        goods_description="救生衣 500 件",
+        goods_receipt="WZ-1",
+    )
+    assert balance("3102-4403") == 5_000_000 and balance("3101-mechanism-4403") == 0
+    d = _request(people, evidence)
+    with pytest.raises(ValidationError) as exc:
+        actions.decide_disbursement(people.sz_admin, d, approve=True)
+    assert "余额不足" in str(exc.value)
