@@ -6,21 +6,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fund', '0002_ledger_rules'),
+        ("fund", "0002_ledger_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='disbursement',
-            name='withdraw_reason',
-            field=models.CharField(blank=True, max_length=200, verbose_name='撤回原因'),
+            model_name="disbursement",
+            name="withdraw_reason",
+            field=models.CharField(blank=True, max_length=200, verbose_name="撤回原因"),
         ),
         migrations.AddField(
-            model_name='disbursement',
-            name='withdrawn_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="disbursement",
+            name="withdrawn_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
