@@ -296,12 +296,17 @@ def pdf_context(cert: ServiceCertificate) -> dict[str, Any]:
     }
 
 
-def render_pdf(cert: ServiceCertificate) -> bytes:
-    """The certificate as an A4 PDF in Chinese (fonts: Noto Serif CJK SC, from the system). It loads only the
-    data: URI of its own QR code: no file and no network, whatever the printed text holds."""
+def render(template: str, context: dict[str, Any]) -> bytes:
+    """A document template rendered to PDF (fonts from the system). It loads only data: URIs (its own QR
+    code): no file and no network, whatever the printed text holds. Shared by the fund's receipts."""
     import weasyprint  # heavy import, only where a PDF is made
     from weasyprint.urls import URLFetcher
 
-    html = render_to_string("activities/certificate_pdf.html", pdf_context(cert))
+    html = render_to_string(template, context)
     fetcher = URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()  # type: ignore[no-any-return]
+
+
+def render_pdf(cert: ServiceCertificate) -> bytes:
+    """The certificate as an A4 PDF in Chinese (Noto Serif CJK SC), from its signed snapshot."""
+    return render("activities/certificate_pdf.html", pdf_context(cert))

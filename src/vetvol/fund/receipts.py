@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -35,7 +36,7 @@ from vetvol.regions.models import Region
 logger = logging.getLogger(__name__)
 
 CONTENT_VERSION = 1
-NUMBER_MAX_LENGTH = 20
+NUMBER_RE = re.compile(r"^[0-9A-Z]{1,20}$", re.ASCII)  # JZ2026000001; anything else is never looked up
 PDF_LANGUAGE = "zh-hans"  # an official document: Chinese whatever the interface language
 
 
@@ -276,8 +277,7 @@ def verify(number: str, check: str) -> ReceiptVerification:
     fragment = (check or "").strip()
     if (
         not isinstance(number, str)
-        or not number
-        or len(number) > NUMBER_MAX_LENGTH
+        or not NUMBER_RE.match(number)
         or not CHECK_CODE_LENGTH <= len(fragment) <= 100
     ):
         return ReceiptVerification(valid=False)

@@ -12,4 +12,7 @@ urlpatterns = [
     # Brands are free text (a "/" included); the view checks them.
     re_path(r"^brands/(?P<brand>.+)/$", views.brand, name="brand"),
     path("certificates/<str:number>/", views.certificate, name="certificate"),
+    path("fund/", views.fund, name="fund"),
+    path("fund/donors/", views.fund_donors, name="fund_donors"),
+    path("fund/receipts/<str:number>/", views.fund_receipt, name="fund_receipt"),
 ]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from vetvol.activities.certificates import verify
+from vetvol.fund import receipts
 from vetvol.portal import queries
 from vetvol.registry.models import Team
 
@@ -165,5 +166,81 @@ def certificate(request: HttpRequest, number: str) -> HttpResponse:
     context = {"v": result, "number": number}
     status = 200 if result.valid else 410 if result.revoked else 404
     response = render(request, "portal/certificate.html", context, status=status)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# The special fund ---------------------------------------------------------------------------------------
+
+
+class FundFilterForm(PageForm):
+    """The fund page's filter: province-wide, or one city (a code outside the list is refused)."""
+
+    region = forms.ChoiceField(
+        label=_("地区"),
+        required=False,
+        error_messages={"invalid_choice": _("没有这个地级市，请从列表中选择。")},
+    )
+
+    def __init__(self, data: Any, cities: list[Any]) -> None:
+        super().__init__(data)
+        field = self.fields["region"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("全省")), *((c.code, c.name) for c in cities)]
+
+
+@public_page
+def fund(request: HttpRequest) -> HttpResponse:
+    """专项基金信息公开: income and spending by month and purpose, balances, the largest named donors (the
+    others only in total), and every disbursement paid or reported; province-wide or `?region=<city>`. A bad
+    filter is reported (400) and ignored: the province's figures show."""
+    cities = queries.fund_cities()
+    form = FundFilterForm(request.GET, cities)
+    valid = form.is_valid()
+    data = form.cleaned_data
+    code = data.get("region") or ""
+    region = next((c for c in cities if c.code == code), None)
+    paginator: Paginator[Any] = Paginator(queries.disclosed_disbursements(region), queries.FUND_PAGE_SIZE)
+    page = paginator.get_page(data.get("page") or 1)
+    page.object_list = queries.public_disbursements(list(page.object_list))
+    context = {
+        "fund": queries.fund_disclosure(region),
+        "form": form,
+        "region": region,
+        "code": code,
+        "errors": _errors(form),
+        "page": page,
+    }
+    return render(request, "portal/fund_index.html", context, status=200 if valid else 400)
+
+
+@public_page
+def fund_donors(request: HttpRequest) -> HttpResponse:
+    """捐赠芳名录: donors who agreed to be named, with what they gave (donations that stand), the others
+    in total by kind, and the memorial plaques."""
+    form = PageForm(request.GET)
+    valid = form.is_valid()
+    paginator: Paginator[Any] = Paginator(queries.named_donors(), queries.HONOUR_PAGE_SIZE)
+    page = paginator.get_page(form.cleaned_data.get("page") or 1)
+    page.object_list = queries.donor_rows(list(page.object_list))
+    context = {
+        "page": page,
+        "others": queries.other_donors(),
+        "plaques": queries.plaques(),
+        "errors": _errors(form),
+    }
+    return render(request, "portal/fund_donors.html", context, status=200 if valid else 400)
+
+
+@public_page
+def fund_receipt(request: HttpRequest, number: str) -> HttpResponse:
+    """Verification of a donation receipt, reached by its QR code, as the certificates' page: an unknown
+    number, a wrong check code (`s`) and a tampered receipt all answer 404 with the same page; a void receipt
+    (its donation reversed) answers 410 with its public facts and the date it was voided (never the reason).
+    The donor's name is masked unless they agreed to be named."""
+    result = receipts.verify(number, request.GET.get("s", ""))
+    context = {"v": result, "number": number}
+    status = 200 if result.valid else 410 if result.void else 404
+    response = render(request, "portal/fund_receipt.html", context, status=status)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
