@@ -32,7 +32,7 @@ from vetvol.care.models import (
     VisitMode,
 )
 from vetvol.care.models.recipients import MASK_KIND
-from vetvol.core.pages import error_text, run_form_once
+from vetvol.core.pages import error_text, form_errors, run_form_once
 from vetvol.core.scoping import Action, subtree_q
 from vetvol.regions.models import Region
 
@@ -47,12 +47,6 @@ def _home_node(user: Any) -> str:
     if prefixes is None:
         return "44"
     return min(prefixes, key=len) if prefixes else ""
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    """An action's refusal on the form: on its field where the form has one, else above the form."""
-    for field, msgs in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, msgs)
 
 
 # -- station staff and social workers ------------------------------------------------------------------------
@@ -98,7 +92,7 @@ def recipient_new(request: HttpRequest) -> HttpResponse:
             raw = {k: v for k, v in form.cleaned_data.items() if v is not None}
             recipient = actions.register_recipient(request.user, raw)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("已登记服务对象 %(name)s") % {"name": recipient.name})
             return redirect("care:recipient", pk=recipient.pk)
@@ -147,7 +141,7 @@ def recipient_event(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             case = actions.record_life_event(request.user, recipient, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("已立案 %(number)s，请按时限首次联系") % {"number": case.number})
             return redirect("care:case", pk=case.pk)
@@ -211,7 +205,7 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         try:
             _case_step(request.user, case, step, form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _(done))
             return redirect("care:case", pk=case.pk)

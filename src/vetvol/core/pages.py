@@ -20,6 +20,12 @@ def error_text(exc: ValidationError) -> str:
     return "；".join(exc.messages)
 
 
+def form_errors(form: Any, exc: ValidationError) -> None:
+    """An action's refusal on the form: on its field where the form has one, else above the form."""
+    for field, msgs in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, msgs)
+
+
 def run_form_once(request: HttpRequest, scope: str, body: dict[str, Any], handler: Any) -> bool:
     """Run a form post once per form key (`form_key`, rendered into the form): a resubmitted form (a double
     tap, a lost signal) changes nothing. A refusal or a stale form becomes an error message (and False)."""

@@ -230,19 +230,11 @@ def disbursement_detail(request: HttpRequest, disbursement_id: int) -> dict:
 
 @router.post("/disbursements", response={201: DisbursementOut}, summary="Request a disbursement")
 def disbursement_create(request: HttpRequest, payload: DisbursementIn):  # type: ignore[no-untyped-def]
-    account = next(
-        (
-            a
-            for a in actions.source_accounts(payload.region_code, payload.purpose)
-            if a.pk == payload.account_id
-        ),
-        None,
-    )
     d = actions.request_disbursement(
         request.user,
         region_code=payload.region_code,
         purpose=payload.purpose,
-        account=account,
+        account=payload.account_id,
         amount=payload.amount,
         recipient_org=payload.recipient_org,
         title=payload.title,

@@ -46,7 +46,6 @@ class Posting:
     reverses: LedgerTransaction | None = None
     income: int = 0  # what it adds to the month's income and spending (disclosure)
     spending: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Shortfall(ValidationError):

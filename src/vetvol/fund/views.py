@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from vetvol.core import audit
 from vetvol.core.exports import Export, response
 from vetvol.core.money import format_fen
-from vetvol.core.pages import error_text
+from vetvol.core.pages import error_text, form_errors
 from vetvol.core.scoping import Action, allowed_prefixes
 from vetvol.fund import actions, queries
 from vetvol.fund.forms import (
@@ -45,11 +45,6 @@ def _fund_user(request: HttpRequest) -> Any:
 def _may_change(request: HttpRequest) -> bool:
     prefixes = allowed_prefixes(request.user, Action.CHANGE_FUND)
     return prefixes is None or bool(prefixes)
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    for field, msgs in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, msgs)
 
 
 def _uploads(request: HttpRequest, field: str = "evidence") -> list[actions.Upload]:
@@ -107,7 +102,7 @@ def donor_new(request: HttpRequest) -> HttpResponse:
                 plaque_text=data["plaque_text"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("已登记捐赠方 %(name)s") % {"name": donor.name})
             return redirect("fund:donor", pk=donor.pk)
@@ -133,7 +128,7 @@ def donor_detail(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 actions.set_donor_consent(request.user, donor, **form.cleaned_data)
             except ValidationError as exc:
-                _form_errors(form, exc)
+                form_errors(form, exc)
             else:
                 messages.success(request, _("已更新公开意愿"))
                 return redirect("fund:donor", pk=donor.pk)
@@ -188,7 +183,7 @@ def donation_new(request: HttpRequest) -> HttpResponse:
                 note=data["note"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("已入账，收据编号 %(number)s") % {"number": donation.number})
             return redirect("fund:donation", pk=donation.pk)
@@ -275,14 +270,11 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            account = next(
-                (a for a in actions.source_accounts(d["region"], d["purpose"]) if a.pk == d["account"]), None
-            )
             disbursement = actions.request_disbursement(
                 user,
                 region_code=d["region"],
                 purpose=d["purpose"],
-                account=account,
+                account=d["account"],
                 amount=d["amount"],
                 recipient_org=d["recipient_org"],
                 title=d["title"],
@@ -290,7 +282,7 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
                 evidence=_uploads(request),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("已提交申请 %(number)s") % {"number": disbursement.number})
             return redirect("fund:disbursement", pk=disbursement.pk)

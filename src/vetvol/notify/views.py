@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from vetvol.core import audit
+from vetvol.core.pages import form_errors
 from vetvol.core.scoping import Action
 from vetvol.notify import actions, queries
 from vetvol.notify.api import masked_address
@@ -80,8 +81,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
             try:
                 actions.save_preferences(request.user, **data)
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_errors(form, exc)
             else:
                 messages.success(request, _("通知设置已保存"))
                 return redirect("notify:preferences")

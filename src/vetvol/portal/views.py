@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 
 from vetvol.activities.certificates import verify
 from vetvol.fund import receipts
-from vetvol.portal import queries
+from vetvol.portal import fund_queries, queries
 from vetvol.registry.models import Team
 
 PUBLIC_MAX_AGE = 300  # seconds
@@ -194,17 +194,19 @@ def fund(request: HttpRequest) -> HttpResponse:
     """专项基金信息公开: income and spending by month and purpose, balances, the largest named donors (the
     others only in total), and every disbursement paid or reported; province-wide or `?region=<city>`. A bad
     filter is reported (400) and ignored: the province's figures show."""
-    cities = queries.fund_cities()
+    cities = fund_queries.fund_cities()
     form = FundFilterForm(request.GET, cities)
     valid = form.is_valid()
     data = form.cleaned_data
     code = data.get("region") or ""
     region = next((c for c in cities if c.code == code), None)
-    paginator: Paginator[Any] = Paginator(queries.disclosed_disbursements(region), queries.FUND_PAGE_SIZE)
+    paginator: Paginator[Any] = Paginator(
+        fund_queries.disclosed_disbursements(region), fund_queries.FUND_PAGE_SIZE
+    )
     page = paginator.get_page(data.get("page") or 1)
-    page.object_list = queries.public_disbursements(list(page.object_list))
+    page.object_list = fund_queries.public_disbursements(list(page.object_list))
     context = {
-        "fund": queries.fund_disclosure(region),
+        "fund": fund_queries.fund_disclosure(region),
         "form": form,
         "region": region,
         "code": code,
@@ -220,13 +222,13 @@ def fund_donors(request: HttpRequest) -> HttpResponse:
     in total by kind, and the memorial plaques."""
     form = PageForm(request.GET)
     valid = form.is_valid()
-    paginator: Paginator[Any] = Paginator(queries.named_donors(), queries.HONOUR_PAGE_SIZE)
+    paginator: Paginator[Any] = Paginator(fund_queries.named_donors(), fund_queries.HONOUR_PAGE_SIZE)
     page = paginator.get_page(form.cleaned_data.get("page") or 1)
-    page.object_list = queries.donor_rows(list(page.object_list))
+    page.object_list = fund_queries.donor_rows(list(page.object_list))
     context = {
         "page": page,
-        "others": queries.other_donors(),
-        "plaques": queries.plaques(),
+        "others": fund_queries.other_donors(),
+        "plaques": fund_queries.plaques(),
         "errors": _errors(form),
     }
     return render(request, "portal/fund_donors.html", context, status=200 if valid else 400)

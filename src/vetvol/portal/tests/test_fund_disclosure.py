@@ -14,7 +14,7 @@ from django.utils import timezone
 from vetvol.core.middleware import CSP
 from vetvol.fund import actions, receipts
 from vetvol.fund.models import Account, Donation, MonthlyTotal
-from vetvol.portal import queries
+from vetvol.portal import fund_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -235,7 +235,7 @@ def test_fund_pages_open_without_login_with_csp_cache_and_no_script(client, fund
 
 
 def test_province_figures_equal_what_was_booked(client, fund):
-    o = queries.fund_disclosure()
+    o = fund_queries.fund_disclosure()
     # Income: every donation that stands, goods at their valuation; the reversed one nets to zero.
     assert o.income == yuan(200_000 + 100_000 + 5_000 + 3_000 + 50_000 + 20_000)
     assert o.income == MonthlyTotal.objects.aggregate(s=Sum("income"))["s"]
@@ -277,7 +277,7 @@ def test_city_figures_are_the_citys_own(client, fund):
 
 
 def test_only_consenting_donors_are_named_the_others_in_total(client, fund):
-    o = queries.fund_disclosure()
+    o = fund_queries.fund_disclosure()
     assert [(d.name, d.total, d.donations) for d in o.donors] == [
         ("广东某建设集团有限公司", yuan(300_000), 2),
         ("李慈善", yuan(5_000), 1),
@@ -298,7 +298,7 @@ def test_withdrawn_consent_hides_the_name(client, fund, people):
     actions.set_donor_consent(people.sz_admin, fund.li, publish_consent=False, plaque=False, plaque_text="")
     for url in urls(fund):
         assert "李慈善" not in client.get(url).content.decode(), url
-    assert {d.kind: d.donors for d in queries.fund_disclosure().others}["individual"] == 2
+    assert {d.kind: d.donors for d in fund_queries.fund_disclosure().others}["individual"] == 2
 
 
 def test_disbursements_paid_or_reported_are_listed_with_public_columns_only(client, fund, people):
@@ -361,7 +361,7 @@ def test_honour_roll_and_plaques(client, fund):
     assert "致敬最可爱的人" in html and "匿名爱心企业" not in html  # an anonymous donor's, unnamed
     assert "撤回" not in html.replace("已冲正", "")  # a donor whose only donation was reversed
     assert "爱心人士（1 位）" in html and "爱心单位（2 家）" in html
-    assert [(p.name, p.kind) for p in queries.plaques()] == [("李慈善", "individual"), ("", "unit")]
+    assert [(p.name, p.kind) for p in fund_queries.plaques()] == [("李慈善", "individual"), ("", "unit")]
 
 
 @pytest.mark.parametrize(
