@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -213,11 +214,14 @@ def revoked_on(cert: ServiceCertificate) -> date | None:
     return timezone.localtime(revocation.revoked_at).date() if revocation is not None else None
 
 
+NUMBER_RE = re.compile(r"^[0-9A-Z]{1,20}$", re.ASCII)  # ZM202600000001; anything else is never looked up
+
+
 def verify(number: str, signature_fragment: str) -> Verification:
     """Check a certificate as its QR code (or the number and check code printed on it) presents it: the
     number must exist, the fragment must be the start of its signature, and the signature must hold."""
     fragment = (signature_fragment or "").strip()
-    if not number or len(number) > 20 or len(fragment) < CHECK_CODE_LENGTH:
+    if not NUMBER_RE.match(number or "") or not CHECK_CODE_LENGTH <= len(fragment) <= 100:
         return Verification(valid=False)
     cert = ServiceCertificate.objects.select_related("volunteer", "revocation").filter(number=number).first()
     if cert is None:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from vetvol.activities import actions, queries
 from vetvol.activities.actions.stars import REASON_MAX
+from vetvol.activities.certificates import NUMBER_RE
 from vetvol.activities.models import ServiceCertificate, StarAward, StarRequest
 from vetvol.activities.stars import may_decide
 from vetvol.core.pages import error_text
@@ -182,7 +183,7 @@ def star_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def certificate_revoke(request: HttpRequest, number: str) -> HttpResponse:
-    cert = ServiceCertificate.objects.filter(number=number[:20]).first()
+    cert = ServiceCertificate.objects.filter(number=number).first() if NUMBER_RE.match(number) else None
     if cert is None:
         raise Http404
     cert.volunteer = _visible_volunteer(request, cert.volunteer_id)

@@ -416,11 +416,9 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
 @login_required
 def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
     """The PDF, for the volunteer themselves or staff who may see the volunteer; 404 for anyone else."""
-    cert = (
-        ServiceCertificate.objects.select_related("volunteer", "revocation")
-        .filter(number=number[:20])
-        .first()
-    )
+    if not certificates.NUMBER_RE.match(number):
+        raise Http404
+    cert = ServiceCertificate.objects.select_related("volunteer", "revocation").filter(number=number).first()
     if cert is None:
         raise Http404
     volunteer = get_for_user(Volunteer.objects.all(), request.user, Action.VIEW, pk=cert.volunteer_id)

@@ -33,3 +33,17 @@ def test_staff_pages_send_noindex(client, people):
         html = client.get(url).content.decode()
         assert '<meta name="robots" content="noindex">' in html, url
     assert 'content="noindex"' not in client.get("/public/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/public/certificates/ZM2026%00/?s=abcdefgh",
+        "/public/certificates/%00/",
+        "/public/certificates/zm202600000001/?s=abcdefgh",
+        "/activities/certificates/ZM2026%00.pdf",
+    ],
+)
+def test_malformed_certificate_numbers_are_404_never_looked_up(client, people, url):
+    client.force_login(people.futian_admin)
+    assert client.get(url).status_code == 404
