@@ -32,7 +32,7 @@ from vetvol.care.models import (
     VisitMode,
 )
 from vetvol.care.models.recipients import MASK_KIND
-from vetvol.core.pages import error_text, form_errors, run_form_once
+from vetvol.core.pages import error_text, form_errors, queued_at, run_form_once
 from vetvol.core.scoping import Action, subtree_q
 from vetvol.regions.models import Region
 
@@ -285,8 +285,9 @@ def _quick_visit(request: HttpRequest) -> dict[str, Any]:
         minutes = int(request.POST.get("minutes") or QUICK_MINUTES.get(mode, 0))  # type: ignore[call-overload]
     except ValueError:
         minutes = -1
+    at = queued_at(request)  # a visit the phone kept while it had no signal is dated when it was made
     return {
-        "visited_on": timezone.localdate(),
+        "visited_on": timezone.localdate(at),
         "mode": mode,
         "summary": request.POST.get("summary", ""),
         "minutes": minutes,

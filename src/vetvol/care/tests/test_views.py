@@ -100,3 +100,21 @@ def test_volunteer_logs_a_pairing_visit_in_one_tap(
         client.post(f"/care/me/pairings/{other.pk}/visit/", post | {"form_key": "j" * 32}).status_code == 404
     )
     assert Visit.objects.filter(pairing=other).count() == 0
+
+
+def test_a_visit_kept_offline_is_dated_when_it_was_made(
+    client, people, make_recipient, own_volunteer, monkeypatch
+):
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    pairing = actions.create_pairing(
+        people.station_staff, own_volunteer, make_recipient(5), frequency_days=30
+    )
+    local = ZoneInfo("Asia/Shanghai")
+    made = datetime(2026, 12, 6, 23, 30, tzinfo=local)  # before midnight, sent after it
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 7, 1, 0, tzinfo=local))
+    client.force_login(people.volunteer)
+    post = {"form_key": "q" * 32, "mode": "home", "queued_at": str(int(made.timestamp() * 1000))}
+    client.post(f"/care/me/pairings/{pairing.pk}/visit/", post)
+    assert Visit.objects.get(pairing=pairing).visited_on == date(2026, 12, 6)
