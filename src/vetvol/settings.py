@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "vetvol.fund",
     "vetvol.portal",
     "vetvol.demo",
+    "vetvol.national",
 ]
 
 MIDDLEWARE = [

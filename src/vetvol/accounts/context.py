@@ -39,6 +39,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((gettext("星级审核"), reverse("activities:star_requests")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_FUND):
             items.append((gettext("专项基金"), reverse("fund:index")))
+        if user.is_superuser or (user.region_prefixes(Action.EXPORT) and user.region_prefixes(Action.UNMASK)):
+            items.append((gettext("全国系统报送"), reverse("national:index")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_AUDIT):
             items.append((gettext("审计日志"), reverse("core:audit_log")))
         items.append((gettext("API 文档"), "/api/docs"))
