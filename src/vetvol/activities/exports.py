@@ -1,6 +1,7 @@
-"""Export of service-hour records in the layout the national volunteer service information system takes in:
-one row per counted record, identified by the volunteer number; the ID number only for users who may
-unmask it in the volunteer's region (masked otherwise). Needs the export right; audited."""
+"""The staff's list of counted service-hour records (CSV or xlsx), for a region and dates: one row per
+counted record, identified by the volunteer number; the ID number only for users who may unmask it in the
+volunteer's region (masked otherwise). Needs the export right; audited. Submission to the national volunteer
+service information system is another thing, with its own layout and batches: see `vetvol.national`."""
 
 from __future__ import annotations
 

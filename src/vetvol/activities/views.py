@@ -112,21 +112,28 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "activities/project_detail.html", context, status=400 if form.errors else 200)
 
 
-@login_required
-def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _visible_activity(user: Any, pk: int) -> Activity:
+    """An activity's page is open to its organisers, to anyone with a volunteer record (they may sign up
+    anywhere) and to viewers of its project; anyone else gets 404, as for a missing activity."""
     activity = Activity.objects.select_related("project").filter(pk=pk).first()
     if activity is None:
         raise Http404
-    volunteer = queries.volunteer_of(request.user)
-    organiser = _is_organiser(request.user, activity)
     if (
-        not organiser
-        and volunteer is None
-        and not activity.project.__class__.objects.restrict(request.user, Action.VIEW)
+        not _is_organiser(user, activity)
+        and queries.volunteer_of(user) is None
+        and not activity.project.__class__.objects.restrict(user, Action.VIEW)
         .filter(pk=activity.project_id)
         .exists()
     ):
         raise Http404
+    return activity
+
+
+@login_required
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _visible_activity(request.user, pk)
+    volunteer = queries.volunteer_of(request.user)
+    organiser = _is_organiser(request.user, activity)
     mine = (
         SignUp.objects.filter(activity=activity, volunteer=volunteer).order_by("-created_at").first()
         if volunteer
@@ -211,9 +218,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def scan(request: HttpRequest, pk: int) -> HttpResponse:
     """Where the activity's QR code leads: the volunteer confirms and is checked in with that code."""
-    activity = Activity.objects.select_related("project").filter(pk=pk).first()
-    if activity is None:
-        raise Http404
+    activity = _visible_activity(request.user, pk)
     code = request.POST.get("code") or request.GET.get("code", "")
     if request.method == "POST":
 
@@ -448,7 +453,7 @@ def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 def export_hours(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    """Counted hour records in the national system's layout (CSV or xlsx), filtered by region and dates."""
+    """Counted hour records (CSV or xlsx), filtered by region and dates (activities/exports.py)."""
     from datetime import date
 
     from vetvol.activities.exports import hours_export
