@@ -37,6 +37,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((gettext("志愿服务队"), reverse("registry:team_list")))
         if may_decide_stars(user):
             items.append((gettext("星级审核"), reverse("activities:star_requests")))
+        if user.is_superuser or user.region_prefixes(Action.CHANGE_PEOPLE):
+            items.append((gettext("先进典型"), reverse("activities:exemplars")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_FUND):
             items.append((gettext("专项基金"), reverse("fund:index")))
         if user.is_superuser or (user.region_prefixes(Action.EXPORT) and user.region_prefixes(Action.UNMASK)):

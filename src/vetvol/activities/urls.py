@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vetvol.activities import recognition_views, views
+from vetvol.activities import exemplar_views, recognition_views, views
 
 app_name = "activities"
 urlpatterns = [
@@ -24,6 +24,14 @@ urlpatterns = [
         recognition_views.volunteer_recognition,
         name="volunteer_recognition",
     ),
+    path("exemplars/", exemplar_views.exemplar_list, name="exemplars"),
+    path("exemplars/candidates/", exemplar_views.candidates, name="exemplar_candidates"),
+    path("exemplars/nominate/<int:pk>/", exemplar_views.nominate, name="exemplar_nominate"),
+    path("exemplars/<int:pk>/", exemplar_views.exemplar_detail, name="exemplar_detail"),
+    path("exemplars/<int:pk>/approve/", exemplar_views.approve, name="exemplar_approve"),
+    path("exemplars/<int:pk>/reject/", exemplar_views.reject, name="exemplar_reject"),
+    path("exemplars/<int:pk>/consent/", exemplar_views.consent, name="exemplar_consent"),
+    path("me/exemplars/", exemplar_views.my_exemplars, name="my_exemplars"),
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
     path("<int:pk>/", views.activity_detail, name="detail"),

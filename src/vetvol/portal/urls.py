@@ -1,11 +1,13 @@
 from django.urls import path, re_path
 
-from vetvol.portal import views
+from vetvol.portal import disclosure, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.index, name="index"),
     path("recruiting/", views.recruiting, name="recruiting"),
+    path("exemplars/", disclosure.exemplars, name="exemplars"),
+    path("projects/", disclosure.projects, name="projects"),
     # Any segment reaches the views, so malformed codes and ids get the same 404 page as missing ones.
     re_path(r"^regions/(?P<code>[^/]{1,40})/$", views.region, name="region"),
     re_path(r"^teams/(?P<team_id>[^/]{1,40})/$", views.team, name="team"),

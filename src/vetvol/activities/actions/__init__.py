@@ -9,6 +9,12 @@ from vetvol.activities.actions.attendance import (
     rotating_code,
 )
 from vetvol.activities.actions.certificates import issue_certificate, revoke_certificate
+from vetvol.activities.actions.exemplars import (
+    approve_exemplar,
+    nominate_exemplar,
+    reject_exemplar,
+    set_exemplar_consent,
+)
 from vetvol.activities.actions.hours import approve_hours, backfill_hours, correct_hours, enter_hours
 from vetvol.activities.actions.projects import add_insurance, cancel_activity, create_activity, create_project
 from vetvol.activities.actions.signups import cancel_signup, decide_signup, mark_no_show, sign_up
@@ -17,6 +23,7 @@ from vetvol.activities.actions.stars import approve_star, reject_star, request_s
 __all__ = [
     "CheckIn",
     "add_insurance",
+    "approve_exemplar",
     "approve_hours",
     "approve_star",
     "backfill_hours",
@@ -33,10 +40,13 @@ __all__ = [
     "enter_hours",
     "issue_certificate",
     "mark_no_show",
+    "nominate_exemplar",
+    "reject_exemplar",
     "reject_star",
     "request_star",
     "revoke_certificate",
     "revoke_star",
     "rotating_code",
+    "set_exemplar_consent",
     "sign_up",
 ]

@@ -1,5 +1,13 @@
 """Activities models, split by sub-domain."""
 
+from vetvol.activities.models.exemplars import (
+    Exemplar,
+    ExemplarCategory,
+    ExemplarConsent,
+    ExemplarStatus,
+    ExemplarTier,
+    NameForm,
+)
 from vetvol.activities.models.hours import ApprovalLevel, HourApproval, HourRecord, HourSource
 from vetvol.activities.models.projects import (
     Activity,
@@ -32,11 +40,17 @@ __all__ = [
     "CertificateKind",
     "CertificateRevocation",
     "CheckMethod",
+    "Exemplar",
+    "ExemplarCategory",
+    "ExemplarConsent",
+    "ExemplarStatus",
+    "ExemplarTier",
     "FencePolicy",
     "HourApproval",
     "HourRecord",
     "HourSource",
     "InsurancePolicy",
+    "NameForm",
     "Project",
     "ProjectStatus",
     "ServiceCertificate",

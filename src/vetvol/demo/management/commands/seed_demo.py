@@ -18,6 +18,7 @@ from vetvol.accounts import actions as account_actions
 from vetvol.accounts.models import User
 from vetvol.demo import activities as demo_activities
 from vetvol.demo import care as demo_care
+from vetvol.demo import exemplars as demo_exemplars
 from vetvol.demo import fund as demo_fund
 from vetvol.demo import province, teams
 from vetvol.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
@@ -94,6 +95,9 @@ class Command(BaseCommand):
         fund = demo_fund.build(seed=options["seed"])
         if fund:
             self.stdout.write("fund: " + ", ".join(f"{n} {what}" for what, n in fund.items()))
+        exemplars = demo_exemplars.build(system, seed=options["seed"], cities=cities or None)
+        if exemplars:
+            self.stdout.write(f"model volunteers: {exemplars} published")
         self.stdout.write(summary.line(options["seed"], centres, accounts, time.perf_counter() - started))
         if not options["quiet_logins"]:
             self._print_logins()
