@@ -13,6 +13,8 @@ const files = {
   "@alpinejs/csp/dist/cdn.min.js": "alpine.min.js",
   // QR decoding for the organiser's camera scan where the browser has no BarcodeDetector (loaded on demand).
   "jsqr/dist/jsQR.js": "jsQR.js",
+  // Charts and the region map of the statistics dashboard (the full build: the common one has no map series).
+  "echarts/dist/echarts.min.js": "echarts.min.js",
 };
 for (const [from, to] of Object.entries(files)) {
   copyFileSync(join(root, "node_modules", from), join(out, to));

@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "vetvol.care",
     "vetvol.notify",
     "vetvol.fund",
+    "vetvol.stats",
     "vetvol.portal",
     "vetvol.demo",
     "vetvol.national",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("care/", include("vetvol.care.urls")),
     path("notify/", include("vetvol.notify.urls")),
     path("fund/", include("vetvol.fund.urls")),
+    path("stats/", include("vetvol.stats.urls")),
     path("national/", include("vetvol.national.urls")),
     path("core/", include("vetvol.core.urls")),
     path("public/", include("vetvol.portal.urls")),

@@ -14,6 +14,7 @@ from vetvol.core.scoping import Action
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     from vetvol.activities.stars import may_decide as may_decide_stars  # the one rule of approval levels
+    from vetvol.stats.queries import may_view as stats_may_view
 
     user = getattr(request, "user", None)
     items: list[tuple[str, str]] = []
@@ -41,6 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((gettext("先进典型"), reverse("activities:exemplars")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_FUND):
             items.append((gettext("专项基金"), reverse("fund:index")))
+        if stats_may_view(user):
+            items.append((gettext("统计分析"), reverse("stats:index")))
         if user.is_superuser or (user.region_prefixes(Action.EXPORT) and user.region_prefixes(Action.UNMASK)):
             items.append((gettext("全国系统报送"), reverse("national:index")))
         if user.is_superuser or user.region_prefixes(Action.VIEW_AUDIT):

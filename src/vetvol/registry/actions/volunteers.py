@@ -166,6 +166,7 @@ def update_volunteer(
     changes = {k: data[k] for k in VOLUNTEER_FIELDS if getattr(volunteer, k) != data[k]}
     if not changes:
         return volunteer
+    previous_region_code = volunteer.region_code  # in the event, so statistics move the volunteer's figures
     for key, value in changes.items():
         setattr(volunteer, key, value)
     fields = [*changes, "updated_at"]
@@ -183,7 +184,12 @@ def update_volunteer(
             obj=volunteer,
             detail={"fields": sorted(k.removesuffix("_id") for k in changes if not k.endswith("_hash"))},
         )
-        events.emit("registry.volunteer.updated", id=volunteer.pk, region_code=volunteer.region_code)
+        events.emit(
+            "registry.volunteer.updated",
+            id=volunteer.pk,
+            region_code=volunteer.region_code,
+            previous_region_code=previous_region_code,
+        )
     return volunteer
 
 

@@ -69,6 +69,11 @@ class Command(BaseCommand):
             threading.Thread(
                 target=notify_worker.run, kwargs={"stop": stop}, name="notify-worker", daemon=True
             ).start()
+            from vetvol.stats import rollup as stats_rollup  # fold the statistics' dirty marks in
+
+            threading.Thread(
+                target=stats_rollup.run, kwargs={"stop": stop}, name="stats-compactor", daemon=True
+            ).start()
         config = uvicorn.Config(
             application,
             host=host or "127.0.0.1",
