@@ -207,6 +207,5 @@ def log_campaign_visit(
             Recipient.objects.filter(pk=task.recipient_id, has_honour_plaque=False).update(
                 has_honour_plaque=True, plaque_hung_on=visited_on, updated_at=now
             )
-        events.emit("care.visit.logged", id=visit.pk, campaign_task_id=task.pk)
     task.refresh_from_db()
     return visit

@@ -106,7 +106,6 @@ def log_pairing_visit(
                 next_visit_due=last + timedelta(days=pairing.frequency_days),
                 updated_at=timezone.now(),
             )
-            events.emit("care.visit.logged", id=visit.pk, pairing_id=pairing.pk)
     except IntegrityError:
         if not idempotency_key:
             raise

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from vetvol.activities.actions.hours import record_care_hours
 from vetvol.care.models import Recipient, Visit, VisitMode
-from vetvol.core import audit
+from vetvol.core import audit, events
 from vetvol.registry.models import Volunteer
 
 MAX_VISIT_MINUTES = 12 * 60
@@ -46,7 +46,8 @@ def write_visit(
     what: str,
     **links: Any,
 ) -> Visit:
-    """Write a cleaned visit (call inside the action's transaction)."""
+    """Write a cleaned visit (call inside the action's transaction); every kind of visit (for a case, a
+    pairing, a campaign task) is announced as `care.visit.logged`, with the id of what it was for."""
     visit = Visit.objects.create(
         recipient=recipient,
         volunteer=volunteer,
@@ -69,5 +70,10 @@ def write_visit(
         actor=actor,
         obj=visit,
         detail={"recipient_id": recipient.pk, "volunteer_id": getattr(volunteer, "pk", None), "for": what},
+    )
+    events.emit(
+        "care.visit.logged",
+        id=visit.pk,
+        **{f"{name}_id": obj.pk for name, obj in links.items() if hasattr(obj, "pk")},
     )
     return visit

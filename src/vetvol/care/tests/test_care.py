@@ -225,3 +225,17 @@ def test_complaint_tracked_until_resolved(people, make_recipient):
     actions.resolve_complaint(people.station_staff, c, "已致歉并重新安排探访")
     with pytest.raises(ValidationError):
         actions.resolve_complaint(people.station_staff, c, "再次")
+
+
+def test_every_kind_of_visit_marks_the_statistics(people, make_recipient):
+    from vetvol.stats.models import DirtyMark
+
+    r = make_recipient(11)
+    case = actions.record_life_event(
+        people.station_staff, r, event_type="illness", level=1, occurred_on=timezone.localdate()
+    )
+    DirtyMark.objects.all().delete()
+    actions.log_case_visit(
+        people.station_staff, case, volunteer=None, visited_on=timezone.localdate(), mode="home"
+    )
+    assert DirtyMark.objects.filter(region_code=r.region_code, family="care").exists()
