@@ -264,6 +264,10 @@ def save_preferences(
             errors["phone"] = [str(exc)]
     if (quiet_start is None) != (quiet_end is None):
         errors["quiet_end"] = [_("免打扰时段需要同时填写开始和结束时间")]
+    # quiet hours are wall-clock times of the person's day; a time with an offset cannot be stored as one
+    for name, value in (("quiet_start", quiet_start), ("quiet_end", quiet_end)):
+        if value is not None and value.tzinfo is not None:
+            errors[name] = [_("免打扰时间请填写当地时间，不带时区")]
     if language not in dict(settings.LANGUAGES):
         errors["language"] = [_("不支持的语言")]
     if errors:
