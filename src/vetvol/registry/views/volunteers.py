@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from vetvol.core.masking import mask
 from vetvol.core.scoping import Action, allowed_prefixes, covers
 from vetvol.regions.models import Region
 from vetvol.registry import actions, queries
@@ -157,11 +158,20 @@ def volunteer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         location_consent=volunteer.location_consent,
         availability=[str(b) for b in range(21) if volunteer.availability >> b & 1],
     )
+    # Without the unmask right the form shows identifiers masked, as the detail page does; a masked value
+    # sent back unchanged keeps the stored one.
+    may_unmask = covers(allowed_prefixes(request.user, Action.UNMASK), volunteer.region_code)
+    masked = {f: mask(getattr(volunteer, f), f) for f in ("id_number", "phone", "address")}
+    if not may_unmask:
+        initial.update(masked)
     form = VolunteerForm(request.POST or None, initial=initial)
     form.fields["id_number"].disabled = True
     if request.method == "POST" and form.is_valid():
         raw = {**form.raw(), "availability": form.availability_mask()}
         raw.pop("id_number", None)
+        for f in ("phone", "address"):
+            if not may_unmask and f in raw and raw[f] == masked[f]:
+                raw[f] = getattr(volunteer, f)
         try:
             actions.update_volunteer(request.user, volunteer, raw)
             for kind in ("publicity", "location"):
