@@ -332,3 +332,28 @@ def test_tampered_certificate_is_not_served_as_pdf(client, served):
     client.force_login(served.user)
     assert client.get(reverse("activities:certificate_pdf", args=[cert.number])).status_code == 404
     assert Volunteer.objects.filter(pk=served.pk).exists()
+
+
+def test_verify_hours_is_clean_and_names_tampering(served, people):
+    from django.core.management import CommandError, call_command
+
+    from vetvol.activities.models import HourApproval, HourRecord
+
+    cert = actions.issue_certificate(served.user, served, "record")
+    call_command("verify_hours")  # clean
+    # An approval written past the actions, by the volunteer of their own pending record.
+    pending = HourRecord.objects.filter(
+        volunteer=served, approvals__isnull=True, required_level__isnull=False
+    )
+    record = pending.get()
+    HourApproval.objects.create(
+        record=record, level=1, approved=True, approver=served.user, region_code="440304"
+    )
+    lift_append_only()
+    ServiceCertificate.objects.filter(pk=cert.pk).update(minutes=cert.minutes + 60)
+    with pytest.raises(CommandError) as exc:
+        call_command("verify_hours")
+    text = str(exc.value)
+    assert f"the volunteer approved their own record {record.pk}" in text
+    assert f"certificate {cert.number} fails verification" in text
+    assert "activities_servicecertificate: append-only trigger missing" in text

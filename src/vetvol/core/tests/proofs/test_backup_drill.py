@@ -70,7 +70,11 @@ def test_restored_copy_verifies_and_holds_every_row(people, tmp_path):
     with empty_database(tmp_path) as url:
         restored = vetvol(["restore", str(path)], url, tmp_path)
         assert restored.returncode == 0, restored.stderr
-        for command, says in (("verify_audit", "audit log intact"), ("verify_ledger", "ledger intact")):
+        for command, says in (
+            ("verify_audit", "audit log intact"),
+            ("verify_hours", "hours intact"),
+            ("verify_ledger", "ledger intact"),
+        ):
             result = vetvol([command], url, tmp_path)
             assert result.returncode == 0, result.stderr
             assert says in result.stdout
