@@ -5,18 +5,24 @@
 concurrent postings never deadlock: a ledger chain head (the first free one, core.chains), then the
 accounts by id (`SELECT … FOR UPDATE`), then the monthly totals by key. Balances are checked in code on the
 locked rows, so a shortfall is a clear error; the database checks the same again (ledger_sql.py).
+
+A transaction has two dates: `at`, when it was booked, and `on`, the day it happened (a donation's day
+received, a payment's day paid; the booking day unless the posting says otherwise). The disclosure's
+monthly totals follow `on`: a donation received last month and booked today counts in last month. A
+reversal takes its original's `on`, so it takes back what the original added in the month it added it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from vetvol.core import chains, ids
@@ -36,7 +42,8 @@ CHAINS_SETTING = "VETVOL_LEDGER_CHAINS"
 
 @dataclass
 class Posting:
-    """A transaction to post: legs as (account, signed fen; debit positive)."""
+    """A transaction to post: legs as (account, signed fen; debit positive); `on` the day it happened
+    (default: the booking day)."""
 
     kind: str
     legs: list[tuple[Account, int]]
@@ -46,6 +53,7 @@ class Posting:
     reverses: LedgerTransaction | None = None
     income: int = 0  # what it adds to the month's income and spending (disclosure)
     spending: int = 0
+    on: date | None = None
 
 
 class Shortfall(ValidationError):
@@ -61,8 +69,9 @@ def _new_ids(count: int) -> list[int]:
 
 
 def _fields(txn: LedgerTransaction, legs: list[tuple[int, int]]) -> dict[str, Any]:
-    """The hashed content of a transaction, in the form it reads back from the database."""
-    return {
+    """The hashed content of a transaction, in the form it reads back from the database. `on` is hashed
+    when set (rows from before it existed have none and keep their hashes)."""
+    fields = {
         "id": txn.pk,
         "chain": txn.chain,
         "seq": txn.seq,
@@ -75,6 +84,9 @@ def _fields(txn: LedgerTransaction, legs: list[tuple[int, int]]) -> dict[str, An
         "reverses": txn.reverses_id,
         "legs": sorted([a, amount] for a, amount in legs),
     }
+    if txn.on is not None:
+        fields["on"] = txn.on.isoformat()
+    return fields
 
 
 def post(actor: Any, postings: list[Posting]) -> list[LedgerTransaction]:
@@ -88,6 +100,9 @@ def post(actor: Any, postings: list[Posting]) -> list[LedgerTransaction]:
             raise ValidationError({"memo": ["摘要最多 200 字"]})
     if not postings:
         return []
+    today = timezone.localdate()
+    if any(p.on is not None and p.on > today for p in postings):
+        raise ValidationError({"on": ["业务日期不能晚于今天"]})
     with transaction.atomic(savepoint=False):
         chain, last_hash, last_seq = chains.lock_head(LedgerHead, chains.count(CHAINS_SETTING, 16))
         account_ids = sorted({a.pk for p in postings for a, _ in p.legs})
@@ -113,6 +128,7 @@ def post(actor: Any, postings: list[Posting]) -> list[LedgerTransaction]:
                 chain=chain,
                 seq=last_seq,
                 at=at,
+                on=p.on or timezone.localdate(at),
                 kind=p.kind,
                 purpose=p.purpose,
                 region_code=p.region_code,
@@ -130,28 +146,36 @@ def post(actor: Any, postings: list[Posting]) -> list[LedgerTransaction]:
         chains.set_head(LedgerHead, chain, last_hash, last_seq)
         for pk, value in balance.items():
             locked[pk].balance = value
-        _add_monthly(at, postings)
+        _add_monthly(txns, postings)
     return txns
 
 
-def _add_monthly(at: datetime, postings: list[Posting]) -> None:
-    month = timezone.localtime(at).date().replace(day=1)
-    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for p in postings:
+def _add_monthly(txns: list[LedgerTransaction], postings: list[Posting]) -> None:
+    """Add the postings' income and spending to the months of their economic dates (keys in sorted
+    order: the lock order)."""
+    totals: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for txn, p in zip(txns, postings, strict=True):
         if p.income or p.spending:
-            t = totals[(p.purpose or Purpose.GENERAL, p.region_code)]
+            assert txn.on is not None
+            t = totals[(txn.on.replace(day=1), p.purpose or Purpose.GENERAL, p.region_code)]
             t[0] += p.income
             t[1] += p.spending
+    if not totals:
+        return
     table = MonthlyTotal._meta.db_table
+    keys = sorted(totals)  # one statement; its rows are taken in this order, the lock order
+    params: list[Any] = []
+    for key in keys:
+        params += [*key, *totals[key]]
     with connection.cursor() as cur:
-        for (purpose, region), (income, spending) in sorted(totals.items()):
-            cur.execute(
-                f'INSERT INTO "{table}" ("month", "purpose", "region_code", "income", "spending") '  # noqa: S608
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (month, purpose, region_code) DO UPDATE SET "
-                f'"income" = "{table}"."income" + excluded."income", '
-                f'"spending" = "{table}"."spending" + excluded."spending"',
-                [month, purpose, region, income, spending],
-            )
+        cur.execute(
+            f'INSERT INTO "{table}" ("month", "purpose", "region_code", "income", "spending") '  # noqa: S608
+            f"VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(keys))} "
+            "ON CONFLICT (month, purpose, region_code) DO UPDATE SET "
+            f'"income" = "{table}"."income" + excluded."income", '
+            f'"spending" = "{table}"."spending" + excluded."spending"',
+            params,
+        )
 
 
 def reversal(txn: LedgerTransaction, memo: str) -> Posting:
@@ -171,6 +195,7 @@ def reversal(txn: LedgerTransaction, memo: str) -> Posting:
         reverses=txn,
         income=-total if txn.kind == TxnKind.DONATION else 0,
         spending=-total if txn.kind == TxnKind.PAYMENT else 0,
+        on=txn.on or timezone.localdate(txn.at),
     )
 
 
@@ -252,36 +277,33 @@ def _verify_chain(chain: int, head: LedgerHead | None, batch_size: int, result: 
 
 
 def _verify_monthly() -> list[str]:
-    """The monthly totals, by purpose and region, against a recount from the transactions: income is what
-    donations debited, spending what payments debited, each net of their reversals."""
-    recount: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    debits = Leg.objects.filter(amount__gt=0)
-    for purpose, region, kind, total in (
-        debits.filter(transaction__kind__in=[TxnKind.DONATION, TxnKind.PAYMENT])
-        .values_list("transaction__purpose", "transaction__region_code", "transaction__kind")
-        .annotate(total=Sum("amount"))
-        .values_list("transaction__purpose", "transaction__region_code", "transaction__kind", "total")
+    """The monthly totals, by month (of the economic date), purpose and region, against a recount from the
+    transactions: income is what donations debited, spending what payments debited, each net of their
+    reversals."""
+    recount: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    day = Coalesce("transaction__on", TruncDate("transaction__at"))  # old rows: their booking day
+    debits = Leg.objects.filter(amount__gt=0).annotate(day=day).order_by()
+    counted = [TxnKind.DONATION, TxnKind.PAYMENT]
+    for kind_field, sign, rows in (
+        ("transaction__kind", 1, debits.filter(transaction__kind__in=counted)),
+        ("transaction__reverses__kind", -1, debits.filter(transaction__reverses__kind__in=counted)),
     ):
-        recount[(purpose or Purpose.GENERAL, region)][0 if kind == TxnKind.DONATION else 1] += total
-    for purpose, region, kind, total in (
-        debits.filter(transaction__reverses__kind__in=[TxnKind.DONATION, TxnKind.PAYMENT])
-        .values_list("transaction__purpose", "transaction__region_code", "transaction__reverses__kind")
-        .annotate(total=Sum("amount"))
-        .values_list(
-            "transaction__purpose", "transaction__region_code", "transaction__reverses__kind", "total"
+        for on, purpose, region, kind, total in (
+            rows.values_list("day", "transaction__purpose", "transaction__region_code", kind_field)
+            .annotate(total=Sum("amount"))
+            .values_list("day", "transaction__purpose", "transaction__region_code", kind_field, "total")
+        ):
+            key = (on.replace(day=1), purpose or Purpose.GENERAL, region)
+            recount[key][0 if kind == TxnKind.DONATION else 1] += sign * total
+    stored: dict[tuple[date, str, str], list[int]] = {
+        (month, purpose, region): [income, spending]
+        for month, purpose, region, income, spending in MonthlyTotal.objects.values_list(
+            "month", "purpose", "region_code", "income", "spending"
         )
-    ):
-        recount[(purpose or Purpose.GENERAL, region)][0 if kind == TxnKind.DONATION else 1] -= total
-    stored: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for purpose, region, income, spending in (
-        MonthlyTotal.objects.values_list("purpose", "region_code")
-        .annotate(i=Sum("income"), s=Sum("spending"))
-        .values_list("purpose", "region_code", "i", "s")
-    ):
-        stored[(purpose, region)] = [income, spending]
+    }
     problems = []
     for key in sorted({*recount, *stored}):
-        if list(recount.get(key, [0, 0])) != list(stored.get(key, [0, 0])):
-            have, want = stored.get(key, [0, 0]), recount.get(key, [0, 0])
-            problems.append(f"monthly totals of {key[0]} in {key[1]}: {have} ≠ recount {want}")
+        have, want = stored.get(key, [0, 0]), recount.get(key, [0, 0])
+        if list(have) != list(want):
+            problems.append(f"monthly totals of {key[0]:%Y-%m} {key[1]} in {key[2]}: {have} ≠ recount {want}")
     return problems

@@ -78,12 +78,16 @@ class TxnKind(models.TextChoices):
 
 class LedgerTransaction(FundScoped, models.Model):
     """A posted transaction: its legs go in first, then this row, which the database accepts only if they
-    balance. Hash-chained like the audit log (`chain`, `seq`, `prev_hash`, `entry_hash`)."""
+    balance. Hash-chained like the audit log (`chain`, `seq`, `prev_hash`, `entry_hash`). `at` is when it
+    was booked, `on` the day it happened (what the monthly disclosure counts by)."""
 
     id = models.BigIntegerField(primary_key=True)  # allocated before the legs (core.ids)
     chain = models.PositiveSmallIntegerField(default=1)
     seq = models.BigIntegerField()
     at = models.DateTimeField(db_index=True)
+    # The economic date (a donation's day received, a payment's day paid), which the disclosure's months
+    # follow; null on rows posted before it existed, which count on their booking day.
+    on = models.DateField(null=True, blank=True)
     kind = models.CharField(max_length=12, choices=TxnKind.choices)
     purpose = models.CharField(max_length=12, choices=Purpose.choices, blank=True)
     region_code = models.CharField(max_length=12, db_index=True)

@@ -6,6 +6,10 @@ is rendered from that snapshot on each download through the certificates' render
 so what is printed is what was signed: number, donor, amount in figures and in Chinese capitals (大写), form
 (money, or goods with their description and acceptance number), purpose, restricted region, date received,
 issuer, and the check code with a QR code leading to `/public/fund/receipts/<number>/?s=<check code>`.
+The snapshot (version 2) holds every name it prints, written in Chinese at signing whatever the language of
+whoever recorded the donation: the anonymous donor's label, the purpose, the fund credited, the region and
+the issuer (the fund of the holder region, the province's or a city's). Version 1 snapshots (without
+the names) still verify; their names are looked up when printed.
 
 A receipt is authentic when its signature holds, the donation's columns say what the snapshot says and the
 ledger booked that amount as a donation. A reversed donation (`Donation.is_reversed`) stays authentic but is
@@ -29,15 +33,15 @@ from django.utils import timezone, translation
 from vetvol.activities.certificates import CHECK_CODE_LENGTH, cn_date, qr_data_uri, render, signature_matches
 from vetvol.core.masking import mask
 from vetvol.core.money import format_fen
-from vetvol.fund.actions import RECEIPT_DOMAIN
+from vetvol.fund.actions import RECEIPT_DOMAIN, RECEIPT_LANGUAGE
 from vetvol.fund.models import Donation, DonationForm, Donor, DonorKind, Purpose, TxnKind
 from vetvol.regions.models import Region
 
 logger = logging.getLogger(__name__)
 
-CONTENT_VERSION = 1
+CONTENT_VERSIONS = (1, 2)
 NUMBER_RE = re.compile(r"^[0-9A-Z]{1,20}$", re.ASCII)  # JZ2026000001; anything else is never looked up
-PDF_LANGUAGE = "zh-hans"  # an official document: Chinese whatever the interface language
+PDF_LANGUAGE = RECEIPT_LANGUAGE  # an official document: Chinese whatever the interface language
 
 
 class ReceiptTampered(Http404):
@@ -120,7 +124,7 @@ def _columns_agree(donation: Donation, content: dict[str, Any]) -> bool:
     snapshot)."""
     try:
         return (
-            content["v"] == CONTENT_VERSION
+            content["v"] in CONTENT_VERSIONS
             and content["number"] == donation.number
             and content["amount_fen"] == donation.amount
             and isinstance(content["amount_fen"], int)
@@ -133,6 +137,10 @@ def _columns_agree(donation: Donation, content: dict[str, Any]) -> bool:
             and content["donor_kind"] in DonorKind.values
             and isinstance(content["donor"], str)
             and bool(datetime.fromisoformat(content["issued_at"]))
+            and (
+                content["v"] == 1
+                or all(isinstance(content[k], str) for k in ("purpose_name", "region_name", "issuer"))
+            )
         )
     except (KeyError, TypeError, ValueError):
         return False
@@ -173,12 +181,17 @@ def region_label(code: str) -> str:
 
 
 def issuer_of(content: dict[str, Any]) -> str:
-    """Who issues the receipt: as signed if the snapshot names it, else the fund's configured issuer
-    (VETVOL_FUND_RECEIPT_ISSUER, or the certificates' issuer)."""
+    """Who issues the receipt: as signed; a version 1 snapshot names none, so the certificates' issuer."""
     signed = content.get("issuer")
     if isinstance(signed, str) and signed:
         return signed
-    return str(getattr(settings, "VETVOL_FUND_RECEIPT_ISSUER", "") or settings.VETVOL_CERTIFICATE_ISSUER)
+    return str(settings.VETVOL_CERTIFICATE_ISSUER)
+
+
+def _signed_or(content: dict[str, Any], key: str, fallback: Any) -> str:
+    """A name as signed in the snapshot (version 2), else `fallback()` (version 1)."""
+    value = content.get(key)
+    return value if isinstance(value, str) and value else str(fallback())
 
 
 def _label(choices: Any, value: str) -> str:
@@ -204,8 +217,8 @@ def pdf_context(donation: Donation) -> dict[str, Any]:
         "form": _label(DonationForm, content["form"]),
         "goods": content["goods"],
         "goods_receipt": content["goods_receipt"],
-        "purpose": _label(Purpose, content["purpose"]),
-        "region": region_label(content["region_code"]),
+        "purpose": _signed_or(content, "purpose_name", lambda: _label(Purpose, content["purpose"])),
+        "region": _signed_or(content, "region_name", lambda: region_label(content["region_code"])),
         "amount": amount_figures(fen),
         "amount_in_words": amount_in_capitals(fen),
         "received_on": cn_date(content["received_on"]),
@@ -304,8 +317,8 @@ def verify(number: str, check: str) -> ReceiptVerification:
         form=_label(DonationForm, content["form"]),
         amount=amount_figures(fen),
         amount_in_words=amount_in_capitals(fen),
-        purpose=_label(Purpose, content["purpose"]),
-        region=region_label(content["region_code"]),
+        purpose=_signed_or(content, "purpose_name", lambda: _label(Purpose, content["purpose"])),
+        region=_signed_or(content, "region_name", lambda: region_label(content["region_code"])),
         received_on=date.fromisoformat(content["received_on"]),
         issuer=issuer_of(content),
         issued_on=timezone.localdate(datetime.fromisoformat(content["issued_at"])),

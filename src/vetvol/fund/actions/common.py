@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from vetvol.core import ids
 from vetvol.core.money import yuan_to_fen
@@ -18,6 +18,9 @@ from vetvol.fund.models import (
 )
 
 RECEIPT_DOMAIN = b"vetvol-fund-receipt-v1\n"
+# Receipts, account names and ledger memos are official records: written in Chinese whatever the language
+# of the person whose request made them.
+RECEIPT_LANGUAGE = "zh-hans"
 # Approval tiers, in fen: up to 50,000 yuan a county (district) admin, up to 500,000 a city admin, above that
 # the province. An approver's grant must sit at that level or above and cover the request's region.
 TIERS = ((5_000_000, Tier.COUNTY), (50_000_000, Tier.CITY))
@@ -49,7 +52,8 @@ def chart(holder: str) -> dict[str, Account]:
     """The accounts of a fund holder, made on first use: {code prefix or prefix-purpose: account}."""
     wanted = [(f"{c}-{holder}", c, kind, "", name) for c, kind, _, name in CHART]
     for purpose in Purpose.values:
-        label = str(Purpose(purpose).label)
+        with translation.override(RECEIPT_LANGUAGE):
+            label = str(Purpose(purpose).label)
         wanted.append(
             (f"3101-{purpose}-{holder}", f"3101-{purpose}", AccountKind.FUND, purpose, f"专项基金·{label}")
         )

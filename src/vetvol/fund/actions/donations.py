@@ -7,14 +7,24 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from vetvol.activities.certificates import sign
 from vetvol.core import audit, events
 from vetvol.core.scoping import Action, require
 from vetvol.fund import ledger
-from vetvol.fund.actions.common import RECEIPT_DOMAIN, _amount, _number, _region, _text, chart, holder_of
+from vetvol.fund.actions.common import (
+    RECEIPT_DOMAIN,
+    RECEIPT_LANGUAGE,
+    _amount,
+    _number,
+    _region,
+    _text,
+    chart,
+    holder_of,
+)
 from vetvol.fund.models import (
+    Account,
     Donation,
     DonationForm,
     Donor,
@@ -23,6 +33,7 @@ from vetvol.fund.models import (
     Purpose,
     TxnKind,
 )
+from vetvol.regions.models import Region
 from vetvol.registry.validation import normalise_phone
 
 # Donors -------------------------------------------------------------------------------------------------
@@ -111,22 +122,36 @@ def set_donor_consent(
 # Donations ----------------------------------------------------------------------------------------------
 
 
-def receipt_content(donation: Donation, donor: Donor) -> dict[str, Any]:
-    """What a receipt says, signed at issue (the PDF is rendered from it)."""
-    return {
-        "v": 1,
-        "number": donation.number,
-        "donor": donor.name if not donor.anonymous else str(donor.public_name),
-        "donor_kind": donor.kind,
-        "form": donation.form,
-        "amount_fen": donation.amount,
-        "goods": donation.goods_description,
-        "goods_receipt": donation.goods_receipt,
-        "purpose": donation.purpose,
-        "region_code": donation.region_code,
-        "received_on": donation.received_on.isoformat(),
-        "issued_at": timezone.now().isoformat(timespec="seconds"),
-    }
+def receipt_content(donation: Donation, donor: Donor, account: Account) -> dict[str, Any]:
+    """What a receipt says, signed at issue (the PDF is rendered from it). Every name in it is written in
+    Chinese whatever the language of the person recording the donation: the signed text must not depend on
+    who looked at it (`account` is the fund credited)."""
+    names = dict(
+        Region.objects.filter(code__in={donation.region_code, holder_of(donation.region_code)}).values_list(
+            "code", "name"
+        )
+    )
+    holder = holder_of(donation.region_code)
+    region = names.get(donation.region_code, donation.region_code)
+    with translation.override(RECEIPT_LANGUAGE):
+        return {
+            "v": 2,
+            "number": donation.number,
+            "donor": donor.name if not donor.anonymous else str(donor.public_name),
+            "donor_kind": donor.kind,
+            "form": donation.form,
+            "amount_fen": donation.amount,
+            "goods": donation.goods_description,
+            "goods_receipt": donation.goods_receipt,
+            "purpose": donation.purpose,
+            "purpose_name": str(Purpose(donation.purpose).label),
+            "account": account.name,
+            "region_code": donation.region_code,
+            "region_name": f"{region}（全省范围）" if len(donation.region_code) == 2 else region,
+            "received_on": donation.received_on.isoformat(),
+            "issuer": f"{names.get(holder, holder)}退役军人志愿服务专项基金",
+            "issued_at": timezone.now().isoformat(timespec="seconds"),
+        }
 
 
 def record_donation(
@@ -183,6 +208,8 @@ def record_donation(
         if form == DonationForm.MONEY
         else (accounts["1401"], accounts["3102"])
     )
+    with translation.override(RECEIPT_LANGUAGE):  # the ledger's memo, like the receipt, in Chinese
+        memo = f"{DonationForm(form).label}捐赠 {donor.public_name}"[:200]
     with transaction.atomic():
         (txn,) = ledger.post(
             actor,
@@ -192,8 +219,9 @@ def record_donation(
                     legs=[(debit, fen), (credit, -fen)],
                     region_code=region_code,
                     purpose=purpose,
-                    memo=f"{DonationForm(form).label}捐赠 {donor.public_name}"[:200],
+                    memo=memo,
                     income=fen,
+                    on=received_on,
                 )
             ],
         )
@@ -211,7 +239,7 @@ def record_donation(
             transaction=txn,
             recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        donation.content = receipt_content(donation, donor)
+        donation.content = receipt_content(donation, donor, credit)
         donation.signature, donation.signed_with = sign(donation.content, RECEIPT_DOMAIN)
         donation.save()
         audit.record(
@@ -223,10 +251,14 @@ def record_donation(
 
 def reverse_donation(actor: Any, donation: Donation, reason: str) -> LedgerTransaction:
     """A donation booked wrongly is undone by a reversing transaction (never an edit); its receipt then
-    verifies as void."""
+    verifies as void. The donation's row is locked first, so of two reversals at once the second waits
+    and is told the donation is already reversed."""
     require(actor, Action.CHANGE_FUND, donation.region_code, what="fund.donation.reverse")
     reason = _text(reason, "reason", "冲正原因", 200)
     with transaction.atomic():
+        donation = Donation.objects.select_for_update().select_related("transaction").get(pk=donation.pk)
+        if LedgerTransaction.objects.filter(reverses_id=donation.transaction_id).exists():
+            raise ValidationError({"donation": ["该捐赠已冲正"]})
         posting = ledger.reversal(donation.transaction, f"冲正 {donation.number}：{reason}"[:200])
         (txn,) = ledger.post(actor, [posting])
         audit.record("fund.donation.reverse", actor=actor, obj=donation, detail={"reason": reason})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -127,9 +127,70 @@ def test_reversal_undoes_a_donation_once(people, funded):
     actions.reverse_donation(people.province_admin, donation, "金额录入错误")
     assert balance("1001-44") == 0 and balance("3101-safeguards-44") == 0
     assert sum(MonthlyTotal.objects.values_list("income", flat=True)) == 10_000_000
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as exc:
         actions.reverse_donation(people.province_admin, donation, "再冲一次")
+    assert exc.value.message_dict == {"donation": ["该捐赠已冲正"]}
+    assert LedgerTransaction.objects.filter(kind="reversal").count() == 1
     assert ledger.verify().ok
+
+
+def test_the_months_follow_the_day_received_and_paid(people, donor, evidence):
+    """A donation received last month and booked today counts in last month, its reversal too; a payment
+    counts in the month it is paid."""
+    from django.utils import timezone
+
+    this_month = timezone.localdate().replace(day=1)
+    last_day = this_month - timedelta(days=1)
+    d1 = actions.record_donation(
+        people.province_admin,
+        donor,
+        form="money",
+        amount="1000",
+        purpose="mechanism",
+        region_code="4403",
+        received_on=last_day,
+    )
+    actions.record_donation(
+        people.province_admin,
+        donor,
+        form="money",
+        amount="500",
+        purpose="mechanism",
+        region_code="4403",
+        received_on=timezone.localdate(),
+    )
+    assert d1.transaction.on == last_day and timezone.localdate(d1.transaction.at) == timezone.localdate()
+    months = dict(MonthlyTotal.objects.values_list("month", "income"))
+    assert months == {last_day.replace(day=1): 100_000, this_month: 50_000}
+    d = actions.decide_disbursement(
+        people.sz_admin, _request(people, evidence, amount="300"), approve=True, note="同意"
+    )
+    actions.pay_disbursement(people.sz_admin, d, reference="YH1")
+    actions.reverse_donation(people.province_admin, d1, "误录")
+    rows = set(MonthlyTotal.objects.values_list("month", "region_code", "income", "spending"))
+    assert rows == {
+        (last_day.replace(day=1), "4403", 0, 0),
+        (this_month, "4403", 50_000, 0),
+        (this_month, "440304", 0, 30_000),  # spending in the region it went to
+    }
+    assert LedgerTransaction.objects.get(reverses=d1.transaction).on == last_day
+    result = ledger.verify()
+    assert result.ok, result.problems
+    # The recount is by month: a total moved to another month is found.
+    MonthlyTotal.objects.filter(month=this_month).update(month=last_day.replace(day=1) - timedelta(days=31))
+    assert any("monthly totals of" in p for p in ledger.verify().problems)
+
+
+def test_a_posting_dated_in_the_future_is_refused(people, funded):
+    from django.utils import timezone
+
+    bank, fund = Account.objects.get(code="1001-44"), Account.objects.get(code="3101-safeguards-44")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(ValidationError) as exc:
+        ledger.post(
+            people.province_admin, [ledger.Posting("adjustment", [(bank, 1), (fund, -1)], "44", on=tomorrow)]
+        )
+    assert "on" in exc.value.message_dict
 
 
 def _request(people, evidence, amount="30000", region="440304", actor=None):

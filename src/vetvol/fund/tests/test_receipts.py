@@ -169,21 +169,54 @@ def test_money_receipt_reads_back_in_chinese(people, funded):
     assert "资金" in text and "服务保障（保险、装备）" in text
     assert "广东省（全省范围）" in text
     assert "2026年11月2日" in text  # received
-    assert "广东省退役军人志愿服务信息系统" in text  # the issuer (default setting)
+    assert "收款单位：广东省退役军人志愿服务专项基金" in text  # the issuer: the province's fund
+    assert donation.content["issuer"] == "广东省退役军人志愿服务专项基金"
     assert receipts.check_code(donation) in text
     assert "已作废" not in text.replace("「已作废」", "")  # only the note mentions it
     assert "物资验收单号" not in text
 
 
-def test_goods_receipt_shows_goods_and_city(people, goods, settings):
-    settings.VETVOL_FUND_RECEIPT_ISSUER = "深圳市退役军人志愿服务专项基金"
+def test_goods_receipt_shows_goods_and_city(people, goods):
     text = flat(receipts.render_pdf(goods))
     assert "物资" in text and "急救包200套" in text and "YS-2026-0088" in text
     assert "折合金额（大写）" in text and "人民币壹万贰仟叁佰肆拾伍元陆角整" in text
     assert "¥12,345.60" in text and "深圳市" in text and "（个人）" in text
     assert "陈志远" in text  # the receipt is the donor's own: their name as signed
     assert "13800138000" not in text
-    assert "深圳市退役军人志愿服务专项基金" in text
+    assert "收款单位：深圳市退役军人志愿服务专项基金" in text  # the city's fund holds it
+    assert goods.content["account"] == "受赠物资基金"
+
+
+def test_a_receipt_signed_while_english_is_active_verifies_and_reads_chinese(client, people):
+    from django.utils import translation
+
+    anonymous = actions.create_donor(
+        people.sz_admin, kind="individual", name="不愿具名者", region_code="4403", anonymous=True
+    )
+    with translation.override("en"):
+        assert str(receipts.Purpose("safeguards").label) != "服务保障（保险、装备）"  # English is real
+        donation = actions.record_donation(
+            people.sz_admin,
+            anonymous,
+            form="money",
+            amount="888",
+            purpose="safeguards",
+            region_code="4403",
+            received_on=date(2026, 11, 20),
+        )
+    c = donation.content
+    assert (c["v"], c["donor"], c["purpose_name"]) == (2, "爱心人士", "服务保障（保险、装备）")
+    assert (c["account"], c["region_name"]) == ("专项基金·服务保障（保险、装备）", "深圳市")
+    assert c["issuer"] == "深圳市退役军人志愿服务专项基金"
+    assert donation.transaction.memo == "资金捐赠 爱心人士"
+    assert receipts.is_authentic(donation)
+    with translation.override("en"):
+        result = receipts.verify(donation.number, receipts.check_code(donation))
+        text = flat(receipts.render_pdf(donation))
+    assert result.valid and result.donor == "爱心人士" and result.issuer == "深圳市退役军人志愿服务专项基金"
+    assert "兹收到爱心人士捐赠的资金" in text and "服务保障（保险、装备）" in text
+    assert "收款单位：深圳市退役军人志愿服务专项基金" in text and "不愿具名者" not in text
+    assert "Caring" not in text and "kind donor" not in text
 
 
 def test_reversed_donation_prints_a_void_receipt(people, funded):
