@@ -103,6 +103,36 @@ def make_volunteer(regions, root):
     return make
 
 
+# Data the migrations seed (the skills taxonomy, case plans, run cards, the audit and ledger chain heads).
+# A transactional test ends with a flush that empties every table; the flush then sends post_migrate, and
+# this puts the seeded rows back (each seeder adds only what is missing), so later tests find them.
+SEEDERS = [
+    ("vetvol.registry.migrations.0002_taxonomy", "forward"),
+    ("vetvol.core.migrations.0005_audit_chains", "make_heads"),
+    ("vetvol.care.migrations.0002_seed_case_plans", "seed"),
+    ("vetvol.dispatch.migrations.0002_seed_run_cards", "seed"),
+    ("vetvol.fund.migrations.0002_ledger_rules", "make_heads"),
+]
+
+
+def _reseed(sender, apps=None, **kwargs):
+    import importlib
+
+    from django.apps import apps as global_apps
+
+    apps = apps or global_apps
+    if sender.name != "vetvol.fund":  # once per flush or migrate, after every seeded app's tables exist
+        return
+    for module, function in SEEDERS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
+def pytest_configure(config):
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(_reseed, dispatch_uid="vetvol-tests-reseed")
+
+
 @pytest.fixture(scope="session")
 def _append_only_tables(django_db_setup, django_db_blocker):
     """Tables carrying the append-only triggers, found once after the test database is migrated."""

@@ -50,7 +50,7 @@ def empty_database(tmp: Path):
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_restored_copy_verifies_and_holds_every_row(people, tmp_path):
     w = world.build(people)
     before = drill.snapshot()

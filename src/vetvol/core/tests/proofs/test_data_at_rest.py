@@ -30,7 +30,7 @@ def raw_database(tmp_path) -> bytes:
     return result.stdout
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_no_identifier_phone_address_or_note_is_stored_in_plain_text(people, tmp_path):
     w = world.build(people)
     raw = raw_database(tmp_path)
