@@ -11,12 +11,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext
-from ninja import NinjaAPI
+from ninja import Header, NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from vetvol.accounts.actions import user_for_token
+from vetvol.activities.api import CheckInIn
 from vetvol.core.idempotency import KeyReused as KeyReusedConflict
 
 
@@ -110,3 +111,37 @@ def register_routers() -> None:
 
 
 register_routers()
+
+
+# -- the authenticated no-op -------------------------------------------------------------------------------
+# A baseline, not a feature: what one API request costs before any domain work (bearer-token lookup, the
+# path, header and body parsing of the check-in endpoint, a validated JSON answer) and nothing else. The
+# check-in benchmark (bench/checkin_load.py) measures it beside the check-in, so its `ratio_auth` says how
+# much the check-in itself costs over the API's fixed cost. It reads the token (as every request does) and
+# writes nothing.
+
+
+class NoopOut(Schema):
+    user_id: int
+    activity_id: int | None = None
+    method: str = ""
+
+
+@api.get("/noop", response=NoopOut, url_name="noop", summary="Authenticated no-op (a benchmark baseline)")
+def noop(request: HttpRequest) -> dict:
+    return {"user_id": request.user.pk}
+
+
+@api.post(
+    "/noop/{activity_id}",
+    response=NoopOut,
+    url_name="noop_check_in",
+    summary="Authenticated no-op with the check-in's parsing (a benchmark baseline; nothing is written)",
+)
+def noop_check_in(
+    request: HttpRequest,
+    activity_id: int,
+    payload: CheckInIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> dict:
+    return {"user_id": request.user.pk, "activity_id": activity_id, "method": payload.method}

@@ -143,6 +143,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "vetvol.core.middleware.SecurityHeadersMiddleware",
+    "vetvol.core.uploads.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "vetvol.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -219,6 +220,11 @@ VETVOL_LOGIN_MAX_FAILURES = env_int("VETVOL_LOGIN_MAX_FAILURES", 5)  # per accou
 VETVOL_LOGIN_MAX_FAILURES_PER_IP = env_int("VETVOL_LOGIN_MAX_FAILURES_PER_IP", 30)
 VETVOL_LOGIN_WINDOW_MINUTES = env_int("VETVOL_LOGIN_WINDOW_MINUTES", 15)
 VETVOL_IDLE_TIMEOUT_MINUTES = env_int("VETVOL_IDLE_TIMEOUT_MINUTES", 30)
+# Request bodies above this are refused (413) before they are read (core/uploads.py): a 20 MiB Excel file
+# with its multipart framing, or a 10 MB evidence file as base64 in the API's JSON. Bodies that are not
+# files (that JSON) may be read into memory up to the same size.
+VETVOL_MAX_REQUEST_BYTES = env_int("VETVOL_MAX_REQUEST_BYTES", 21 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = VETVOL_MAX_REQUEST_BYTES
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

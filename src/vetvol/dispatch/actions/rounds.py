@@ -89,6 +89,10 @@ def _start_dispatching(incident: Incident) -> None:
         events.emit("dispatch.incident.updated", **incident_payload(incident))
 
 
+def _next_round(incident: Incident) -> int:
+    return (max(incident.invitations.values_list("round", flat=True), default=0) or 0) + 1
+
+
 def dispatch_round(incident: Incident, *, now: datetime | None = None) -> list[Invitation]:
     """Invite the best candidates for each role's open slots, widening the radius step by step while a
     role finds fewer candidates than it needs. The incident row is locked so concurrent rounds queue."""
@@ -99,7 +103,7 @@ def dispatch_round(incident: Incident, *, now: datetime | None = None) -> list[I
         if incident.status == IncidentStatus.CLOSED:
             return []
         _start_dispatching(incident)
-        round_no = (max(incident.invitations.values_list("round", flat=True), default=0) or 0) + 1
+        round_no = _next_round(incident)
         for need in incident.needs.all():
             role = role_filter(need, incident)
             wanted = open_slots(need)
@@ -135,6 +139,10 @@ def dispatch_batch(incidents: Sequence[Incident], *, now: datetime | None = None
             .order_by("pk")
         )
         open_needs: list[tuple[Incident, Need, RoleFilter, int]] = []
+        # Each incident's invitations carry its own next round number and get its round record, as in
+        # dispatch_round: a batch round is one round of each incident it invites for.
+        round_of = {incident.pk: _next_round(incident) for incident in locked}
+        invited: dict[int, int] = {}
         for incident in locked:
             _start_dispatching(incident)
             for need in incident.needs.all():
@@ -171,10 +179,15 @@ def dispatch_batch(incidents: Sequence[Incident], *, now: datetime | None = None
             for need_key, volunteer_id, km in result.pairs:
                 incident, need, _, _ = chunk[int(need_key)]
                 if km <= RADII_KM[need.radius_step]:
-                    sent.append(invite(incident, need, volunteer_id, km, now, 1))
+                    sent.append(invite(incident, need, volunteer_id, km, now, round_of[incident.pk]))
+                    invited[incident.pk] = invited.get(incident.pk, 0) + 1
         for _, need, _, _ in open_needs:
             if open_slots(need) > 0 and need.radius_step < len(RADII_KM) - 1:
                 Need.objects.filter(pk=need.pk).update(radius_step=F("radius_step") + 1)
+        for incident in locked:
+            if invited.get(incident.pk):
+                detail = {"round": round_of[incident.pk], "invited": invited[incident.pk], "batch": True}
+                audit.record("dispatch.round", obj=incident, detail=detail)
     return sent
 
 

@@ -123,6 +123,17 @@ def _delete_stored(job: ImportJob) -> None:
         job.stored_path = ""
 
 
+def _forget_stored(job: ImportJob) -> Path | None:
+    """Forget the stored file in the job row; the caller deletes the returned path once that row has
+    committed. Deleting it first left, when the process was killed before the commit, a job still
+    "importing" whose file was gone: it could never be resumed (found by core/tests/proofs_crash)."""
+    if not job.stored_path:
+        return None
+    path = store_dir() / Path(job.stored_path).name
+    job.stored_path = ""
+    return path
+
+
 def clean_filename(name: str) -> str:
     name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
@@ -218,10 +229,12 @@ def discard(actor: Any, job: ImportJob) -> ImportJob:
     if job.status == ImportStatus.DONE:
         raise ValidationError({"status": ["导入已完成"]})
     with transaction.atomic():
-        _delete_stored(job)
+        stored = _forget_stored(job)
         job.status, job.failure, job.finished_at = ImportStatus.FAILED, "已放弃本次导入", timezone.now()
         job.save(update_fields=["stored_path", "status", "failure", "finished_at", "updated_at"])
         audit.record("registry.import.discard", actor=actor, obj=job, detail={"kind": job.kind})
+    if stored is not None:
+        stored.unlink(missing_ok=True)
     return job
 
 
@@ -387,8 +400,7 @@ def _finish(
     job.failure = failure[:500]
     job.status = ImportStatus.FAILED if failure else ImportStatus.DONE
     job.finished_at = job.heartbeat = timezone.now()
-    if not keep_file:
-        _delete_stored(job)
+    stored = None if keep_file else _forget_stored(job)
     with transaction.atomic():
         job.save()
         audit.record(
@@ -403,6 +415,8 @@ def _finish(
             },
         )
         events.emit("registry.import.finished", id=str(job.id), status=job.status, written=job.written)
+    if stored is not None:
+        stored.unlink(missing_ok=True)
     return job
 
 

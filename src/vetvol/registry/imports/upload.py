@@ -40,6 +40,7 @@ MSG_UNSAFE = "文件不是有效的 Excel（.xlsx）文件：内部结构异常�
 MSG_XML = "文件不是有效的 Excel（.xlsx）文件：内容含有不允许的 XML 声明或已损坏，已拒绝"
 MSG_BROKEN = "文件不是有效的 Excel（.xlsx）文件：文件已损坏，无法读取"
 MSG_TOO_MANY_ROWS = f"文件超过 {MAX_ROWS} 行数据，请拆分后分批上传"
+MSG_TOO_MUCH_TEXT = "文件中的文字内容过多（超过 64 MB），请拆分后分批上传"
 MSG_NO_ROWS = "文件中没有数据行"
 MSG_ID_AS_NUMBER = "身份证号码请以文本格式填写（以数字格式保存时 Excel 只保留 15 位，后几位已丢失）"
 

@@ -3,10 +3,15 @@
 The same job as an upload on the import page (the same safety checks, the same engine, an ImportJob row
 with its report and audit rows), checked and written in one pass, as the user named. For large files and
 for the benchmark. Exit status 0 when the job is done, 1 when it failed or was refused.
+
+Run again after the process died (killed, server restarted), the command resumes the same file's
+unfinished job: at once if its run never started, and once its heartbeat is stale (STALE_AFTER) if it was
+writing; the chunks already written are skipped, so nothing is imported twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from vetvol.registry.actions import imports as actions
 from vetvol.registry.imports import MAX_UPLOAD_BYTES, MSG_TOO_LARGE, UploadRefused
-from vetvol.registry.models import ImportKind, ImportMode, ImportStatus
+from vetvol.registry.models import ImportJob, ImportKind, ImportMode, ImportStatus
 
 
 class Command(BaseCommand):
@@ -44,8 +49,13 @@ class Command(BaseCommand):
         except UploadRefused as exc:
             raise CommandError(exc.message) from exc
         try:
-            # Checked and written in one pass by the run (a separate check first would read the file twice).
-            job = actions.upload(user, ImportKind.VOLUNTEERS, path.name, data, check=False)
+            job = self._unfinished(user, data)
+            if job is None:
+                # Checked and written in one pass by the run (a separate check first would read the file
+                # twice).
+                job = actions.upload(user, ImportKind.VOLUNTEERS, path.name, data, check=False)
+            else:
+                self.stderr.write(f"继续此前未完成的导入任务 {job.id}（同一文件）")
             job = actions.start_run(user, job, options["mode"], background=False)
         except UploadRefused as exc:
             raise CommandError(exc.message) from exc
@@ -68,3 +78,21 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(summary, ensure_ascii=False))
         if job.status != ImportStatus.DONE:
             raise CommandError(job.failure or "导入未完成")
+
+    @staticmethod
+    def _unfinished(user: Any, data: bytes) -> ImportJob | None:
+        """This user's last job of the same file if it never finished: killed before its run was claimed,
+        or interrupted (failed with its file kept, or its heartbeat stale). Running the command again
+        then finishes that job (the rows it wrote are skipped) instead of reporting them as duplicates."""
+        job = (
+            ImportJob.objects.filter(
+                uploaded_by=user, kind=ImportKind.VOLUNTEERS, sha256=hashlib.sha256(data).hexdigest()
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if job is None or not job.stored_path:
+            return None
+        if job.can_resume or job.status in (ImportStatus.UPLOADED, ImportStatus.CHECKED):
+            return job
+        return None
