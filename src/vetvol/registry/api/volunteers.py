@@ -97,9 +97,12 @@ class CertificateIn(Schema):
 
 class SearchParams(Schema):
     region: Annotated[str, StringConstraints(pattern=r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})?$")] = ""
-    skill: list[str] = Field(default_factory=list)
+    # codes as the page filter takes them (filters.SLUG_RE): anything else is a 422, never a query
+    skill: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]] = Field(
+        default_factory=list, max_length=10
+    )
     min_level: int = Field(1, ge=1, le=3)
-    certificate: str = ""
+    certificate: Annotated[str, StringConstraints(pattern=r"^([a-z0-9_-]{1,40})?$")] = ""
     valid_on: date | None = None
     available: int = Field(0, ge=0, le=(1 << 21) - 1)
     party_member: bool | None = None
@@ -108,7 +111,9 @@ class SearchParams(Schema):
     age_max: int | None = Field(None, ge=0, le=120)
     discharge_from: int | None = None
     discharge_to: int | None = None
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=50, pattern=r"^[^\x00-\x1f]*$")
+    ] = ""
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0)
 

@@ -93,3 +93,13 @@ def test_api_search(client, people, pool):
     ).json()
     assert [r["number"] for r in body["results"]] == [pool["diver"].number] and body["has_more"] is False
     assert client.get("/api/registry/volunteers/search?region=abc").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["skill=%00C", "skill=Rescue", "certificate=%00", "name=a%00b", "skill=" + "&skill=".join("abcdefghijk")],
+)
+def test_api_search_refuses_malformed_codes_with_a_422(client, people, query):
+    client.force_login(people.futian_admin)
+    response = client.get(f"/api/registry/volunteers/search?{query}")
+    assert response.status_code == 422, response.content
