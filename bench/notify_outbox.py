@@ -6,8 +6,10 @@ ids as a real gateway must) and half by e-mail through a real local SMTP server 
 `vetvol notify_worker` processes drain the outbox; when a third of the messages have arrived one worker is
 killed with SIGKILL and a fresh one started. Prints throughput (messages a second from the burst's commit
 to the last arrival), p50/p95 queue-to-delivery latency (the notification's creation to its arrival at the
-gateway or SMTP server), lost (queued and never arrived), duplicated (arrived twice: two SMS with one id
-taken by the gateway, or two e-mails with one Message-ID), and the resends the gateway refused by id.
+gateway or SMTP server), lost (queued and never arrived), duplicated (e-mails the SMTP server took twice under
+one Message-ID; the gateway never takes an SMS id twice) and the resends the gateway refused by id. SMTP
+cannot be asked whether a message was taken, so the killed worker's one in-flight e-mail may go again, as
+the same message (mail stores collapse one Message-ID into one).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vetvol_bench_notify .venv/bin/python \
         bench/notify_outbox.py
@@ -182,7 +184,7 @@ def main() -> None:
         if mails[key] == 1:
             latencies.append(m["at"] - created[key])
     delivered = len(gateway.received) + len(mails)
-    duplicated = sum(n - 1 for n in mails.values())
+    duplicated = sum(n - 1 for n in mails.values())  # the gateway refuses a repeated SMS id (409)
     refused_resends = sum(n - 1 for n in gateway.posts.values())
     statuses = dict(Delivery.objects.values_list("status").annotate(n=Count("id")))
     latencies.sort()

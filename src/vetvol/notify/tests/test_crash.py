@@ -1,4 +1,5 @@
-"""A worker killed with SIGKILL mid-batch: nothing is lost and nothing is sent twice. Runs the outbox
+"""A worker killed with SIGKILL mid-batch: nothing is lost and nothing is sent twice, but for the one e-mail
+that may have been in flight, which goes again as the same message (same Message-ID). Runs the outbox
 benchmark small (300 notifications, two worker processes, one killed when a third has arrived) on its own
 SQLite file, against the local SMS gateway and SMTP server."""
 
@@ -24,5 +25,8 @@ def test_sigkilled_worker_loses_and_duplicates_nothing(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["killed_one_worker"] is True
-    assert figures["lost"] == 0 and figures["duplicated"] == 0 and figures["delivered"] == 300
+    assert figures["lost"] == 0 and figures["delivered"] == 300
+    # At most the killed worker's one in-flight e-mail goes again, under its Message-ID (SMTP cannot be
+    # asked whether it was taken; mail stores collapse it); never an SMS (the gateway is asked first).
+    assert figures["duplicated"] <= 1
     assert figures["statuses"] == {"sent": 300}
