@@ -35,11 +35,12 @@ and JSON body as the check-in, parsed by the same API stack, nothing written) ru
 the check-ins, 10,000 requests (`BENCH_NOOP_REQUESTS`) with random volunteers' tokens; `ratio_auth` is
 check-in rps / no-op rps, `ratio` stays check-in rps / healthz rps.
 
-Measured (2026-05, shared 2-core machine with other sessions working, machine 87-95 % busy during the
-phases), `.venv/bin/python bench/checkin_load.py`: check-in 426 rps, 10,000 check-ins (+500 retries) in
-24.6 s, p50 35.5 ms, p99 92.9 ms, 0 lost, 0 duplicated, 0 retry mismatches; no-op 1,072 rps (p99 41.6 ms);
-healthz 2,008 rps; ratio_auth 0.40 (target 0.5 not met), ratio 0.21. CPU per request: check-in 2.59 ms
-server + 0.98 ms PostgreSQL, no-op 1.28 + 0.25 ms, healthz 0.68 + 0.06 ms.
+Measured (2026-12, 2-core machine, load average 0.6 before the run), `.venv/bin/python bench/checkin_load.py`:
+check-in 419 rps, 10,000 check-ins (+500 retries) in 25.0 s, p50 36.6 ms, p99 80.1 ms, 0 lost, 0 duplicated,
+0 retry mismatches; no-op 1,110 rps (p99 38.7 ms); healthz 1,954 rps; ratio_auth 0.38 (target 0.5 not met),
+ratio 0.21. CPU per request: check-in 2.74 ms server + 1.00 ms PostgreSQL, no-op 1.25 + 0.25 ms, healthz
+0.72 + 0.06 ms: the check-in's own work (attendance, idempotency record, audit, statistics mark) costs
+twice the authenticated parsing.
 
 Besides requests per second (which depend on whatever else the machine runs), it reports CPU per request
 of the server processes and of their PostgreSQL backends, and samples what those backends are doing
