@@ -74,20 +74,24 @@ def _locked() -> Iterator[bool]:
 
 
 def compact(limit: int = 2000) -> int:
-    """Fold up to `limit` marks in; the number folded (0 when another compactor holds the lock)."""
-    with _locked() as got:
-        if not got:
-            return 0
-        marks = list(
-            DirtyMark.objects.order_by("id").values_list("id", "region_code", "family", "year")[:limit]
-        )
-        if not marks:
-            return 0
-        for (leaf, family), years in _collapse(m[1:] for m in marks).items():
-            for year in sorted(years):
-                _refold(leaf, family, year)
-        DirtyMark.objects.filter(id__in=[m[0] for m in marks]).delete()
-    return len(marks)
+    """Fold up to `limit` marks in, one leaf and family per transaction (so writers elsewhere, on SQLite
+    above all, never wait long for the compactor); the number folded (0 when another compactor holds the
+    lock). Folding a leaf twice is harmless: it recounts and moves the totals by the difference."""
+    marks = list(DirtyMark.objects.order_by("id").values_list("id", "region_code", "family", "year")[:limit])
+    groups: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    for pk, leaf, family, year in marks:
+        groups[(leaf, family)].append((pk, year))
+    done = 0
+    for (leaf, family), rows in groups.items():
+        with _locked() as got:
+            if not got:
+                return done
+            for years in _collapse((leaf, family, year) for _, year in rows).values():
+                for year in sorted(years):
+                    _refold(leaf, family, year)
+            DirtyMark.objects.filter(id__in=[pk for pk, _ in rows]).delete()
+        done += len(rows)
+    return done
 
 
 def compact_all() -> int:

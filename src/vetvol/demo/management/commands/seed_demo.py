@@ -98,6 +98,10 @@ class Command(BaseCommand):
         exemplars = demo_exemplars.build(system, seed=options["seed"], cities=cities or None)
         if exemplars:
             self.stdout.write(f"model volunteers: {exemplars} published")
+        from vetvol.stats import rollup  # the province's figures counted once, so the server starts on them
+
+        stats = rollup.rebuild()
+        self.stdout.write(f"statistics: {stats.get('totals', 0)} region totals")
         self.stdout.write(summary.line(options["seed"], centres, accounts, time.perf_counter() - started))
         if not options["quiet_logins"]:
             self._print_logins()
