@@ -224,6 +224,8 @@ VETVOL_IDLE_TIMEOUT_MINUTES = env_int("VETVOL_IDLE_TIMEOUT_MINUTES", 30)
 # with its multipart framing, or a 10 MB evidence file as base64 in the API's JSON. Bodies that are not
 # files (that JSON) may be read into memory up to the same size.
 VETVOL_MAX_REQUEST_BYTES = env_int("VETVOL_MAX_REQUEST_BYTES", 21 * 1024 * 1024)
+# A national-system "changes" export looks this far before the last batch, for changes committed late.
+VETVOL_NATIONAL_OVERLAP_MINUTES = env_int("VETVOL_NATIONAL_OVERLAP_MINUTES", 10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = VETVOL_MAX_REQUEST_BYTES
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 SESSION_COOKIE_HTTPONLY = True

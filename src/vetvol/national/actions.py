@@ -65,7 +65,7 @@ SKIPPED = "无法导出"
 
 
 def overlap() -> timedelta:
-    return timedelta(minutes=int(getattr(settings, "VETVOL_NATIONAL_OVERLAP_MINUTES", 10)))
+    return timedelta(minutes=settings.VETVOL_NATIONAL_OVERLAP_MINUTES)
 
 
 def covering_prefixes(code: str) -> list[str]:

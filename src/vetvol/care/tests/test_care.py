@@ -227,7 +227,7 @@ def test_complaint_tracked_until_resolved(people, make_recipient):
         actions.resolve_complaint(people.station_staff, c, "再次")
 
 
-def test_every_kind_of_visit_marks_the_statistics(people, make_recipient):
+def test_a_case_visit_marks_the_statistics(people, make_recipient):
     from vetvol.stats.models import DirtyMark
 
     r = make_recipient(11)

@@ -59,15 +59,3 @@ def open_incident(people):
         )
 
     return make
-
-
-@pytest.fixture
-def reseeded(db):
-    """Transactional tests flush the database after each test, data migrations included: put the taxonomy
-    and the seeded run cards back (both seeders only add what is missing)."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("vetvol.registry.migrations.0002_taxonomy").forward(apps, None)
-    importlib.import_module("vetvol.dispatch.migrations.0002_seed_run_cards").seed(apps, None)

@@ -47,9 +47,7 @@ def _messages(ws, *, until=None, timeout=3.0) -> list[dict]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_events_reach_the_boards_of_their_region_only(
-    reseeded, asgi_server, people, responder, open_incident
-):
+def test_events_reach_the_boards_of_their_region_only(asgi_server, people, responder, open_incident):
     responder(1, skills={"water_rescue": 2}, km_east=1.0)
     with (
         _ws(asgi_server, people.futian_admin, "/ws/board/?region=440304") as futian,
@@ -71,7 +69,7 @@ def test_events_reach_the_boards_of_their_region_only(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_board_refuses_nodes_outside_the_users_scope(reseeded, asgi_server, people):
+def test_board_refuses_nodes_outside_the_users_scope(asgi_server, people):
     for user, path in [
         (people.tianhe_admin, "/ws/board/?region=440304"),  # another district
         (people.futian_admin, "/ws/board/?region=4403"),  # above their own node
@@ -96,7 +94,7 @@ def test_board_refuses_nodes_outside_the_users_scope(reseeded, asgi_server, peop
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_reconnecting_board_replays_what_it_missed(reseeded, asgi_server, people, responder, open_incident):
+def test_a_reconnecting_board_replays_what_it_missed(asgi_server, people, responder, open_incident):
     volunteer = responder(1, skills={"water_rescue": 2}, km_east=1.0)
     seen = board.state(people.futian_admin, Region.objects.get(code="440304"))["seq"]
     incident = open_incident(roles=WATER)  # happens while the board is away
@@ -118,7 +116,7 @@ def test_a_reconnecting_board_replays_what_it_missed(reseeded, asgi_server, peop
 
 
 @pytest.mark.django_db(transaction=True)
-def test_volunteers_phone_hears_its_invitation(reseeded, asgi_server, people, responder, open_incident):
+def test_volunteers_phone_hears_its_invitation(asgi_server, people, responder, open_incident):
     volunteer = responder(1, skills={"water_rescue": 2}, km_east=1.0)
     other = responder(2, skills={"water_rescue": 2}, km_east=50.0)
     with (
@@ -208,7 +206,7 @@ def test_timeline_of_an_incident(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_logout_closes_the_users_websockets(reseeded, asgi_server, people):
+def test_logout_closes_the_users_websockets(asgi_server, people):
     from websockets.exceptions import ConnectionClosed
 
     from vetvol.accounts import actions as account_actions

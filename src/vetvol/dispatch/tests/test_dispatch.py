@@ -252,7 +252,7 @@ def test_run_cards_are_edited_by_admins_only(people):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rolled_back_dispatch_sends_nothing(reseeded, people, responder):
+def test_rolled_back_dispatch_sends_nothing(people, responder):
     responder(1, {"water_rescue": 2}, km_east=1)
     seen = []
 
@@ -291,7 +291,7 @@ def test_rolled_back_dispatch_sends_nothing(reseeded, people, responder):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_racing_accepts_fill_exactly_eight_slots(reseeded, people, responder):
+def test_fifty_racing_accepts_fill_exactly_eight_slots(people, responder):
     if connection.vendor != "postgresql":
         pytest.skip("real concurrency needs PostgreSQL; SQLite serialises writers by design")
     volunteers = [responder(100 + i, {"water_rescue": 2}, km_east=0.1 + i * 0.05) for i in range(50)]
