@@ -139,10 +139,9 @@ def _stored(requests: Sequence[Request]) -> dict[tuple[int, str, str], tuple[str
     # Hand-written (see core.rawsql): every idempotent request starts with this lookup.
     where = " OR ".join(['("user_id" = %s AND "scope" = %s AND "key" = %s)'] * len(requests))
     params = [p for r in requests for p in _ident(r)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'SELECT "user_id", "scope", "key", "request_hash", "status_code", "response"'  # noqa: S608
-            f' FROM "{IdempotencyKey._meta.db_table}" WHERE {where}',
-            params,
-        )
-        return {(u, s, k): (h, c, resp) for u, s, k, h, c, resp in cursor.fetchall()}
+    rows = rawsql.fetch_all(
+        'SELECT "user_id", "scope", "key", "request_hash", "status_code", "response"'  # noqa: S608
+        f' FROM "{IdempotencyKey._meta.db_table}" WHERE {where}',
+        params,
+    )
+    return {(u, s, k): (h, c, resp) for u, s, k, h, c, resp in rows}

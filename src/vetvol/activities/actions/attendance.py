@@ -89,7 +89,7 @@ def _is_organiser(actor: Any, activity: Activity) -> bool:
 
 
 def _insured(volunteer: Volunteer, activity: Activity) -> bool:
-    day = timezone.localtime(activity.starts_at).date()
+    day = connection.ops.adapt_datefield_value(timezone.localtime(activity.starts_at).date())
     return InsurancePolicy.objects.filter(
         volunteer=volunteer, valid_from__lte=day, valid_until__gte=day
     ).exists()
@@ -147,11 +147,13 @@ def _own_standings(activity: Activity, actors: list[Any]) -> dict[int, _Standing
     return {
         cast(int, v.user_id): _Standing(
             volunteer=v,
-            signup_id=v.confirmed_signup_id,  # type: ignore[attr-defined]
-            already=bool(v.checked_in),  # type: ignore[attr-defined]
-            uninsured=bool(v.insurance_required) and not v.insured,  # type: ignore[attr-defined]
+            signup_id=signup_id,
+            already=bool(checked_in),
+            uninsured=bool(insurance_required) and not insured,
         )
-        for v in Volunteer.objects.raw(sql, params)
+        for v, (signup_id, checked_in, insurance_required, insured) in rawsql.instances(
+            Volunteer, sql, params, extra=4
+        )
     }
 
 
@@ -250,8 +252,9 @@ def check_in_many(requests: list[CheckIn]) -> list[Attendance | Exception]:
     """Record a batch of check-ins (see core.groupcommit): one answer per request, in order, the
     attendance or the exception refusing that request alone. The reads are one query per activity for the
     volunteers' own check-ins (an organiser's scan reads its volunteer on its own); the writes are one
-    insert of the attendances, one audit append and nothing else, in one transaction. A volunteer checked
-    in twice in one batch, or by a concurrent batch, gets "already checked in" for the later request."""
+    insert of the attendances, one audit append and one statistics mark, in one transaction. A volunteer
+    checked in twice in one batch, or by a concurrent batch, gets "already checked in" for the later
+    request."""
     answers: list[Attendance | Exception | None] = [None] * len(requests)
     activities = _activities_by_id({r.activity for r in requests if not isinstance(r.activity, Activity)})
     for r in requests:
@@ -280,7 +283,7 @@ def check_in_many(requests: list[CheckIn]) -> list[Attendance | Exception]:
             answers[i] = exc
     with transaction.atomic(savepoint=False):
         written = rawsql.insert_new([a for _, a in decided], unique=("activity_id", "volunteer_id"))
-        entries = []
+        entries, checked_in = [], []
         for (i, attendance), new in zip(decided, written, strict=True):
             if not new:
                 # a concurrent check-in of the same volunteer won the race
@@ -304,18 +307,20 @@ def check_in_many(requests: list[CheckIn]) -> list[Attendance | Exception]:
             # where the volunteer now is on duty (their phone's fix, else the site), for the dispatch
             # index: used only with their consent to share their location on duty
             here = (r.lat, r.lng) if r.lat is not None and r.lng is not None else (activity.lat, activity.lng)
-            events.emit(
-                "activities.checked_in",
-                activity_id=activity.pk,
-                volunteer_id=volunteer.pk,
-                region_code=activity.region_code,
-                lat=here[0],
-                lng=here[1],
-                at=attendance.checked_in_at.isoformat(),
-                location_consent=bool(volunteer.location_consent),
+            checked_in.append(
+                {
+                    "activity_id": activity.pk,
+                    "volunteer_id": volunteer.pk,
+                    "region_code": activity.region_code,
+                    "lat": here[0],
+                    "lng": here[1],
+                    "at": attendance.checked_in_at.isoformat(),
+                    "location_consent": bool(volunteer.location_consent),
+                }
             )
         if entries:
             audit.append(entries)
+        events.emit_many("activities.checked_in", checked_in)
     return answers  # type: ignore[return-value]
 
 
@@ -323,8 +328,9 @@ def _activities_by_id(ids: set[Any]) -> dict[int, Activity]:
     """The activities with these ids (hand-written: one query per batch of check-ins, see core.rawsql)."""
     if not ids:
         return {}
-    sql = f'SELECT * FROM "{Activity._meta.db_table}" WHERE "id" IN ({", ".join(["%s"] * len(ids))})'  # noqa: S608
-    return {a.pk: a for a in Activity.objects.raw(sql, sorted(ids))}
+    columns = ", ".join(f'"{f.column}"' for f in Activity._meta.concrete_fields)
+    sql = f'SELECT {columns} FROM "{Activity._meta.db_table}" WHERE "id" IN ({", ".join(["%s"] * len(ids))})'  # noqa: S608
+    return {a.pk: a for a, _ in rawsql.instances(Activity, sql, sorted(ids))}
 
 
 def _id(activity: Activity | int) -> int:
