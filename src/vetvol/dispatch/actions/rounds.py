@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from vetvol.core import audit, events
+from vetvol.core import audit, events, failpoints
 from vetvol.dispatch.actions.common import RADII_KM, incident_payload, invitation_timeout, iso, set_invitation
 from vetvol.dispatch.models import (
     Incident,
@@ -120,6 +120,7 @@ def dispatch_round(incident: Incident, *, now: datetime | None = None) -> list[I
                 Need.objects.filter(pk=need.pk).update(radius_step=need.radius_step)
         if sent:
             audit.record("dispatch.round", obj=incident, detail={"round": round_no, "invited": len(sent)})
+        failpoints.pause("dispatch.round")  # a crash test's kill: the round written, not committed
     return sent
 
 
@@ -188,6 +189,7 @@ def dispatch_batch(incidents: Sequence[Incident], *, now: datetime | None = None
             if invited.get(incident.pk):
                 detail = {"round": round_of[incident.pk], "invited": invited[incident.pk], "batch": True}
                 audit.record("dispatch.round", obj=incident, detail=detail)
+        failpoints.pause("dispatch.round")
     return sent
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from vetvol.core import audit, events
+from vetvol.core import audit, events, failpoints
 from vetvol.core.rawsql import insert_many
 from vetvol.core.scoping import Action, allowed_prefixes, covers
 from vetvol.regions.models import Region
@@ -320,6 +320,7 @@ def write_rows(
                 count=len(volunteers),
                 ids=[saved[v["number"]] for v in volunteers],
             )
+            failpoints.pause("registry.import.chunk")  # a crash test's kill: the chunk written, not committed
         report.written += len(volunteers)
         if progress is not None:
             progress(report.written)

@@ -9,6 +9,9 @@
    in the job row.
 3. A worker that died leaves the job "importing" with a stale heartbeat (or "failed" when it caught its own
    error); `start_run()` on such a job resumes it: the engine skips the rows this batch already wrote.
+4. A finished or discarded job deletes its stored file. A process killed between writing or forgetting a
+   file and the commit leaves an orphaned copy; `sweep_stored()` deletes those (at the start of
+   `vetvol import_volunteers`, every ten minutes in `vetvol serve --tick`, and `vetvol sweep_imports`).
 """
 
 from __future__ import annotations
@@ -16,23 +19,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import threading
 import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from vetvol.core import audit, events
+from vetvol.core import audit, events, failpoints
 from vetvol.core.scoping import Action, allowed_prefixes, require, require_object
 from vetvol.registry.actions.bulk import BulkReport, check_rows, write_rows
 from vetvol.registry.actions.team_rows import check_team_rows, write_team_rows
@@ -49,6 +54,9 @@ from vetvol.registry.models.imports import MAX_STORED_ERRORS, STALE_AFTER
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_S = 5.0
+# An orphaned upload (see `sweep_stored`) older than this is deleted; a committing upload is far younger.
+SWEEP_GRACE = timedelta(minutes=10)
+SWEEP_EVERY_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,60 @@ def _forget_stored(job: ImportJob) -> Path | None:
     path = store_dir() / Path(job.stored_path).name
     job.stored_path = ""
     return path
+
+
+def sweep_stored(*, actor: Any = None, grace: timedelta = SWEEP_GRACE, record_empty: bool = False) -> int:
+    """Delete the stored uploads no unfinished job refers to, once older than `grace`; returns how many.
+
+    Such orphans are copies of personal data left by a process killed between writing a file and the
+    commit that records it (or forgets it): after `_store` before the upload's commit, after a finish or
+    a discard committed before its unlink. The grace keeps a file whose upload is committing right now;
+    the files are listed before the jobs are read, so a job committed in between is seen. Audited when
+    something was removed (always, with `record_empty`: an operator's `vetvol sweep_imports`)."""
+    cutoff = time.time() - grace.total_seconds()
+    old = []
+    for path in store_dir().iterdir():
+        try:
+            info = path.lstat()
+        except OSError:  # removed meanwhile by the job's own finish
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+            old.append(path)
+    live = {
+        Path(name).name
+        for name in ImportJob.objects.exclude(stored_path="")
+        .exclude(status=ImportStatus.DONE)
+        .values_list("stored_path", flat=True)
+    }
+    removed = 0
+    for path in old:
+        if path.name in live:
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            logger.exception("could not remove the orphaned upload %s", path.name)
+            continue
+        removed += 1
+    if removed or record_empty:
+        audit.record("registry.import.sweep", actor=actor, detail={"removed": removed})
+    return removed
+
+
+def run_sweeper(*, every: float = SWEEP_EVERY_S, stop: threading.Event | None = None) -> None:
+    """Sweep every `every` seconds until `stop` is set (a thread of `vetvol serve --tick`); a failure is
+    logged and tried again next time."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            sweep_stored()
+        except Exception:
+            logger.exception("sweeping orphaned uploads failed")
+        stop.wait(every)
+    close_old_connections()
 
 
 def clean_filename(name: str) -> str:
@@ -415,6 +477,7 @@ def _finish(
             },
         )
         events.emit("registry.import.finished", id=str(job.id), status=job.status, written=job.written)
+    failpoints.pause("registry.import.finished")  # a crash test's kill: committed, the file not yet deleted
     if stored is not None:
         stored.unlink(missing_ok=True)
     return job

@@ -2,7 +2,8 @@
 separate process against the scratch database named by DATABASE_URL (the killed commands must see
 committed data, which a test's own transaction would hide). Prints one JSON object.
 
-    python scenario.py setup FILE ROWS | age | check-import ROWS | setup-dispatch | check-dispatch
+    python scenario.py setup FILE ROWS | book FILE FIRST ROWS | age | check-import ROWS
+                       | setup-dispatch [INCIDENTS] | check-dispatch
 """
 
 from __future__ import annotations
@@ -31,27 +32,48 @@ def setup(path: str, rows: int) -> dict:
 
     from vetvol.accounts.models import User
     from vetvol.regions import loader
-    from vetvol.registry.tests.importing import row, xlsx
 
     call_command("migrate", verbosity=0)
     loader.load(max_level="township")
     root = User.objects.create_superuser("root", password=None)
     make_person(root, "futian_admin", "district_admin", "440304")
-    Path(path).write_bytes(xlsx([row(i) for i in range(1, rows + 1)]))
+    return book(path, 1, rows)
+
+
+def book(path: str, first: int, rows: int) -> dict:
+    """A roster of `rows` volunteers numbered from `first` (other numbers, other people)."""
+    from vetvol.registry.tests.importing import row, xlsx
+
+    Path(path).write_bytes(xlsx([row(i) for i in range(first, first + rows)]))
     return {"ok": True}
 
 
 def age() -> dict:
-    """What STALE_AFTER of waiting does: the killed run's heartbeat is old enough to be taken over."""
+    """What waiting does: the killed run's heartbeat is old enough to be taken over (STALE_AFTER), and the
+    stored uploads are past the sweep's grace (SWEEP_GRACE), so an orphaned one is swept."""
+    import os
+    import time
+
     from django.utils import timezone
 
+    from vetvol.registry.actions.imports import SWEEP_GRACE, store_dir
     from vetvol.registry.models import ImportJob, ImportStatus
     from vetvol.registry.models.imports import STALE_AFTER
 
     aged = ImportJob.objects.filter(status=ImportStatus.IMPORTING).update(
         heartbeat=timezone.now() - STALE_AFTER - timedelta(seconds=1)
     )
-    return {"aged": aged}
+    then = time.time() - SWEEP_GRACE.total_seconds() - 1
+    files = list(store_dir().iterdir())
+    for path in files:
+        os.utime(path, (then, then))
+    return {"aged": aged, "files": len(files)}
+
+
+def stored_files() -> list[str]:
+    from vetvol.registry.actions.imports import store_dir
+
+    return sorted(path.name for path in store_dir().iterdir())
 
 
 def check_import(rows: int) -> dict:
@@ -66,14 +88,18 @@ def check_import(rows: int) -> dict:
     for job in ImportJob.objects.order_by("created_at"):
         volunteers = Volunteer.objects.filter(import_batch=job.batch)
         count = volunteers.count()
-        audited = sum(
+        chunks = [
             e.detail["rows"]
             for e in AuditEntry.objects.filter(action="registry.volunteer.import", detail__batch=job.batch)
-        )
+        ]
+        audited = sum(chunks)
         changes = StatusChange.objects.filter(volunteer__in=volunteers).count()
         jobs.append(
             {
+                "id": str(job.id),
+                "filename": job.filename,
                 "status": job.status,
+                "chunks": len(chunks),
                 "volunteers": count,
                 "audited": audited,
                 "status_changes": changes,
@@ -81,12 +107,18 @@ def check_import(rows: int) -> dict:
             }
         )
     duplicated = Volunteer.objects.values("id_hash").annotate(n=Count("id")).filter(n__gt=1).count()
-    return {"jobs": jobs, "volunteers": Volunteer.objects.count(), "duplicated": duplicated}
+    return {
+        "jobs": jobs,
+        "volunteers": Volunteer.objects.count(),
+        "duplicated": duplicated,
+        "files": stored_files(),
+    }
 
 
-def setup_dispatch() -> dict:
-    """The imported volunteers in the location index, and three incidents with open roles waiting for
-    their round (the killed `dispatch_tick` runs it)."""
+def setup_dispatch(count: int = 3) -> dict:
+    """The imported volunteers in the location index, and `count` incidents with open roles waiting for
+    their round (the killed `dispatch_tick` runs it: one incident's round is `dispatch_round`, several
+    incidents' a batch round). Incidents of an earlier set-up are closed, so only these wait."""
     from vetvol.accounts.models import User
     from vetvol.dispatch.actions import create_incident
     from vetvol.dispatch.locations import sync_locations
@@ -96,8 +128,11 @@ def setup_dispatch() -> dict:
     sync_locations()
     root = User.objects.get(username="root")
     futian = Region.objects.get(code="440304")
-    for i, (lat, lng) in enumerate([(22.5366, 114.0507), (22.54, 114.06), (22.53, 114.04)]):
-        create_incident(
+    Incident.objects.update(status=IncidentStatus.CLOSED)
+    places = [(22.5366, 114.0507), (22.54, 114.06), (22.53, 114.04)][:count]
+    created = []
+    for i, (lat, lng) in enumerate(places):
+        incident = create_incident(
             root,
             region=futian,
             type="flood",
@@ -108,9 +143,10 @@ def setup_dispatch() -> dict:
             roles=[{"name": f"搜救{j}", "count": 150} for j in range(3)],
             dispatch=False,
         )
+        created.append(incident.pk)
     # Waiting for the clock's next round, as an incident whose first round did not fill its roles.
-    Incident.objects.update(status=IncidentStatus.DISPATCHING)
-    return {"ok": True}
+    Incident.objects.filter(pk__in=created).update(status=IncidentStatus.DISPATCHING)
+    return {"incidents": created}
 
 
 def check_dispatch() -> dict:
@@ -119,7 +155,7 @@ def check_dispatch() -> dict:
     from django.db.models import Count
 
     from vetvol.core.models import AuditEntry
-    from vetvol.dispatch.models import Incident, Invitation
+    from vetvol.dispatch.models import Incident, IncidentStatus, Invitation
     from vetvol.notify.models import Notification
 
     incidents = []
@@ -130,12 +166,19 @@ def check_dispatch() -> dict:
             .annotate(n=Count("id"))
             .values_list("round", "n")
         )
-        audited = {
-            e.detail["round"]: e.detail["invited"]
-            for e in AuditEntry.objects.filter(action="dispatch.round", object_id=str(incident.pk))
-        }
+        entries = AuditEntry.objects.filter(action="dispatch.round", object_id=str(incident.pk))
+        audited = {e.detail["round"]: e.detail["invited"] for e in entries}
         slots = sum(n.count for n in incident.needs.all())
-        incidents.append({"rounds": rounds, "audited": audited, "slots": slots})
+        incidents.append(
+            {
+                "id": incident.pk,
+                "open": incident.status != IncidentStatus.CLOSED,
+                "rounds": rounds,
+                "audited": audited,
+                "audit_rows": len(entries),
+                "slots": slots,
+            }
+        )
     invitations = Invitation.objects.count()
     twice = (
         Invitation.objects.values("incident_id", "volunteer_id")
@@ -152,9 +195,10 @@ if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     out = {
         "setup": lambda: setup(args[0], int(args[1])),
+        "book": lambda: book(args[0], int(args[1]), int(args[2])),
         "age": age,
         "check-import": lambda: check_import(int(args[0])),
-        "setup-dispatch": setup_dispatch,
+        "setup-dispatch": lambda: setup_dispatch(*(int(a) for a in args)),
         "check-dispatch": check_dispatch,
     }[command]()
     print(json.dumps(out, default=str))

@@ -6,8 +6,15 @@ Units of work: an import chunk (its volunteers, their status changes, its audit 
 (its invitations and its `dispatch.round` audit row with the count). The commands run as real processes
 against a scratch database of their own (a SQLite file, or `<test database>_crashproof` on PostgreSQL)
 set up and inspected by `scenario.py`, like the notify worker's crash test. Between kills the killed
-import's heartbeat is aged by STALE_AFTER (the wait an operator would otherwise sit through). The kill
-delays are random (seeded by VETVOL_CRASH_SEED when set, printed otherwise).
+import's heartbeat is aged by STALE_AFTER and the stored uploads by the sweep's grace (the wait an operator
+would otherwise sit through). The random kills' delays are seeded by VETVOL_CRASH_SEED when set, printed
+otherwise. A random kill rarely lands inside a transaction, so each unit of work is also killed there on
+purpose: a fail point (`core.failpoints`, VETVOL_FAILPOINTS) holds the process after the unit's rows are
+written and before its commit, and the test kills it once the point's marker file appears.
+
+No stored upload outlives the work: after the kills and the resume the imports folder is empty (the copies
+a killed run orphaned are swept by the next `import_volunteers`, or by `vetvol sweep_imports` after the kill
+at the fail point between a job's committed end and the deletion of its file).
 """
 
 from __future__ import annotations
@@ -34,7 +41,9 @@ KILLS = 3
 def scratch(tmp_path_factory, django_db_blocker):
     """(environment, the xlsx file) of a migrated scratch database with the regions and futian_admin."""
     folder = tmp_path_factory.mktemp("crash")
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {
+        k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("VETVOL_FAILPOINT")
+    }
     env.update(VETVOL_ENV="test", VETVOL_VAR_DIR=str(folder), VETVOL_LOG_LEVEL="ERROR")
     with django_db_blocker.unblock():
         vendor, settings = connection.vendor, dict(connection.settings_dict)
@@ -54,7 +63,7 @@ def scratch(tmp_path_factory, django_db_blocker):
         env["DATABASE_URL"] = f"sqlite:///{folder / 'crash.sqlite3'}"
     book = folder / "名册.xlsx"
     scenario(env, "setup", str(book), str(ROWS))
-    yield env, book
+    yield env, book, folder
     if dropped:
         import psycopg
 
@@ -86,6 +95,31 @@ def killed(env: dict, command: list[str], delay: float) -> int | None:
         return None
 
 
+def killed_at(env: dict, command: list[str], point: str, marker: Path, timeout: float = 300) -> str:
+    """Run the command with the fail point set, SIGKILL it once it holds there (inside the unit's
+    transaction); what its marker said ("point pid")."""
+    marker.unlink(missing_ok=True)
+    log = marker.with_name(marker.name + ".log")
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            command,
+            env={**env, "VETVOL_FAILPOINTS": point, "VETVOL_FAILPOINT_MARKER": str(marker)},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    deadline = time.monotonic() + timeout
+    try:
+        while not marker.exists():
+            assert proc.poll() is None, f"ended before its fail point: {log.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, f"{point} not reached in {timeout} s"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    return marker.read_text().strip()
+
+
 def rng() -> random.Random:
     seed = int(os.environ.get("VETVOL_CRASH_SEED") or time.time_ns() % 1_000_000)
     print(f"VETVOL_CRASH_SEED={seed}")
@@ -103,8 +137,21 @@ def import_command(book: Path) -> list[str]:
     return [VETVOL, "import_volunteers", str(book), "--as", "futian_admin"]
 
 
+def assert_whole_rounds(state: dict) -> None:
+    for incident in state["incidents"]:
+        assert {str(k): v for k, v in incident["rounds"].items()} == {
+            str(k): v for k, v in incident["audited"].items()
+        }, incident
+        assert incident["audit_rows"] == len(incident["audited"]), incident  # one record per round
+    assert state["twice"] == 0
+
+
+def open_incidents(state: dict) -> list[dict]:
+    return [incident for incident in state["incidents"] if incident["open"]]
+
+
 def test_a_killed_import_leaves_whole_chunks_and_running_it_again_finishes_it(scratch):
-    env, book = scratch
+    env, book, _ = scratch
     random_delay = rng()
     outcomes = []
     for _ in range(KILLS):
@@ -123,11 +170,39 @@ def test_a_killed_import_leaves_whole_chunks_and_running_it_again_finishes_it(sc
     assert state["volunteers"] == ROWS
     finished = [job for job in state["jobs"] if job["volunteers"]]
     assert sum(job["volunteers"] for job in finished) == ROWS
+    assert state["files"] == []  # no copy of the roster left behind by a killed run
     print({"kills": outcomes, "jobs": state["jobs"]})
 
 
+def test_an_import_killed_inside_a_chunk_leaves_nothing_of_it_and_its_resume_writes_it_once(scratch):
+    env, _, folder = scratch
+    book = folder / "名册二.xlsx"  # other people: the first roster is imported already
+    scenario(env, "book", str(book), str(ROWS + 1), str(ROWS))
+    held = killed_at(env, import_command(book), "registry.import.chunk@3", folder / "chunk.marker")
+    assert held.split()[0] == "registry.import.chunk"
+    state = scenario(env, "check-import", str(ROWS))
+    assert_whole_chunks(state)
+    (job,) = [job for job in state["jobs"] if job["filename"] == book.name]
+    # Chunks 1 and 2 committed; chunk 3 was written and audited but never committed: none of it is there.
+    assert (job["status"], job["chunks"], job["volunteers"], job["audited"]) == ("importing", 2, 4000, 4000)
+    assert state["volunteers"] == ROWS + 4000
+    scenario(env, "age")
+    # Resumed, and killed again right after the job's end committed, before its file was deleted.
+    killed_at(env, import_command(book), "registry.import.finished", folder / "finish.marker")
+    state = scenario(env, "check-import", str(ROWS))
+    assert_whole_chunks(state)
+    (job,) = [job for job in state["jobs"] if job["filename"] == book.name]  # resumed, not a second job
+    assert (job["status"], job["chunks"], job["volunteers"], job["audited"]) == ("done", 5, ROWS, ROWS)
+    assert state["volunteers"] == 2 * ROWS
+    assert state["files"] == [f"{job['id']}.xlsx"]  # the roster's copy, which no job will read again
+    scenario(env, "age")
+    swept = subprocess.run([VETVOL, "sweep_imports"], env=env, capture_output=True, text=True, timeout=600)
+    assert (swept.returncode, swept.stdout.strip()) == (0, "removed 1 orphaned import file(s)"), swept.stderr
+    assert scenario(env, "check-import", str(ROWS))["files"] == []
+
+
 def test_a_killed_dispatch_round_leaves_whole_rounds_and_the_next_tick_finishes_it(scratch):
-    env, book = scratch
+    env, book, _ = scratch
     subprocess.run(import_command(book), env=env, capture_output=True, timeout=600, check=False)
     scenario(env, "setup-dispatch")
     random_delay = rng()
@@ -137,22 +212,40 @@ def test_a_killed_dispatch_round_leaves_whole_rounds_and_the_next_tick_finishes_
         code = killed(env, [VETVOL, "dispatch_tick"], delay)
         state = scenario(env, "check-dispatch")
         outcomes.append({"after_s": round(delay, 2), "exit": code, "invitations": state["invitations"]})
-        for incident in state["incidents"]:
-            assert {str(k): v for k, v in incident["rounds"].items()} == {
-                str(k): v for k, v in incident["audited"].items()
-            }, incident
-        assert state["twice"] == 0
+        assert_whole_rounds(state)
     start = time.monotonic()
     done = subprocess.run([VETVOL, "dispatch_tick"], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     outcomes.append({"full_tick_s": round(time.monotonic() - start, 1)})
     state = scenario(env, "check-dispatch")
-    for incident in state["incidents"]:
-        assert {str(k): v for k, v in incident["rounds"].items()} == {
-            str(k): v for k, v in incident["audited"].items()
-        }, incident
-        assert sum(incident["rounds"].values()) == incident["slots"], (
-            incident
-        )  # every slot has its invitation
-    assert state["twice"] == 0
+    assert_whole_rounds(state)
+    for incident in open_incidents(state):
+        assert sum(incident["rounds"].values()) == incident["slots"], incident  # every slot invited
     print({"kills": outcomes, "incidents": state["incidents"]})
+
+
+@pytest.mark.parametrize("count", [3, 1], ids=["batch_round", "single_round"])
+def test_a_dispatch_round_killed_before_its_commit_leaves_nothing_and_the_next_tick_runs_it_once(
+    scratch, count
+):
+    env, book, folder = scratch
+    subprocess.run(import_command(book), env=env, capture_output=True, timeout=600, check=False)
+    created = scenario(env, "setup-dispatch", str(count))["incidents"]
+    before = scenario(env, "check-dispatch")["invitations"]
+    held = killed_at(env, [VETVOL, "dispatch_tick"], "dispatch.round", folder / "round.marker")
+    assert held.split()[0] == "dispatch.round"
+    state = scenario(env, "check-dispatch")
+    assert_whole_rounds(state)
+    waiting = open_incidents(state)
+    assert [incident["id"] for incident in waiting] == created
+    # The round's invitations and audit rows were written; none of them committed.
+    assert [(incident["rounds"], incident["audit_rows"]) for incident in waiting] == [({}, 0)] * count
+    assert state["invitations"] == before
+    done = subprocess.run([VETVOL, "dispatch_tick"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    state = scenario(env, "check-dispatch")
+    assert_whole_rounds(state)
+    for incident in open_incidents(state):
+        slots = incident["slots"]
+        assert (incident["rounds"], incident["audit_rows"]) == ({"1": slots}, 1), incident
+    assert state["invitations"] == before + sum(incident["slots"] for incident in open_incidents(state))

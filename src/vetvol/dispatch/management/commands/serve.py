@@ -26,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tick",
             action="store_true",
-            help="run the dispatch clock and the notification worker in this process",
+            help="run the dispatch clock, the notification worker, the statistics compactor and the sweep "
+            "of orphaned import files in this process",
         )
         parser.add_argument(
             "--simulate", action="store_true", help="run the demo simulation (implies --tick)"
@@ -73,6 +74,11 @@ class Command(BaseCommand):
 
             threading.Thread(
                 target=stats_rollup.run, kwargs={"stop": stop}, name="stats-compactor", daemon=True
+            ).start()
+            from vetvol.registry.actions import imports  # orphaned copies of uploads, every ten minutes
+
+            threading.Thread(
+                target=imports.run_sweeper, kwargs={"stop": stop}, name="import-sweeper", daemon=True
             ).start()
         config = uvicorn.Config(
             application,

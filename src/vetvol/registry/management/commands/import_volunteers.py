@@ -6,7 +6,8 @@ for the benchmark. Exit status 0 when the job is done, 1 when it failed or was r
 
 Run again after the process died (killed, server restarted), the command resumes the same file's
 unfinished job: at once if its run never started, and once its heartbeat is stale (STALE_AFTER) if it was
-writing; the chunks already written are skipped, so nothing is imported twice.
+writing; the chunks already written are skipped, so nothing is imported twice. It starts by deleting the
+stored uploads no unfinished job refers to (`sweep_stored`), which a killed run can leave behind.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
+        # Copies of earlier uploads orphaned by a killed run (personal data no job will read again).
+        actions.sweep_stored()
         try:
             user = get_user_model().objects.get(username=options["username"], is_active=True)
         except get_user_model().DoesNotExist as exc:
