@@ -103,6 +103,24 @@ def test_reveal_is_permitted_audited_and_scoped(client, people, make_recipient):
     assert client.get(f"{CARE}/recipients").json()["results"] == []
 
 
+def test_detail_and_list_are_masked_for_who_may_unmask(client, people, make_recipient):
+    r = make_recipient(7, contact_phone="13900000777", hardship_notes="低保户")
+    client.force_login(people.futian_admin)
+    body = client.get(f"{CARE}/recipients/{r.pk}").json()
+    assert body["can_reveal"] is True
+    assert {f: body[f] for f in ("id_number", "phone", "address", "contact_phone", "health_notes")} == {
+        "id_number": mask(r.id_number, "id_number"),
+        "phone": "139****0007",
+        "address": mask(r.address, "address"),
+        "contact_phone": "139****0777",
+        "health_notes": "****",
+    }
+    assert (body["hardship_notes"], body["family_notes"]) == ("****", "")
+    text = client.get(f"{CARE}/recipients").content.decode()
+    assert r.id_number not in text and r.phone not in text
+    assert AuditEntry.objects.filter(action="care.recipient.unmask").count() == 0
+
+
 # -- life events and cases -------------------------------------------------------------------------------
 def test_life_event_opens_case_worked_and_closed_once(client, people, make_recipient):
     recipient = make_recipient(7)

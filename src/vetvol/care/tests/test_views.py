@@ -42,6 +42,21 @@ def test_recipient_page_masks_and_reveal_is_audited(client, people, make_recipie
     assert AuditEntry.objects.filter(action="care.recipient.unmask", actor=people.futian_admin).count() == 1
 
 
+def test_recipient_page_masks_for_who_may_unmask_until_a_reveal(client, people, make_recipient):
+    r = make_recipient(3, contact_name="对象家属", contact_phone="13900000333", hardship_notes="低保户")
+    client.force_login(people.futian_admin)
+    page = client.get(f"/care/recipients/{r.pk}/").content.decode()
+    for secret in (r.id_number, r.phone, r.address, r.contact_phone, "高血压", "低保户"):
+        assert secret not in page, secret
+    assert "139****0003" in page and page.count("hx-post=") == 7  # one reveal per masked field
+    assert AuditEntry.objects.filter(action="care.recipient.unmask").count() == 0
+    resp = client.post(f"/care/recipients/{r.pk}/reveal/contact_phone/")
+    assert resp.content.decode().strip() == '<span class="revealed">13900000333</span>'
+    assert client.post(f"/care/recipients/{r.pk}/reveal/name/").status_code == 404
+    entries = AuditEntry.objects.filter(action="care.recipient.unmask")
+    assert [(e.outcome, e.detail) for e in entries] == [("success", {"field": "contact_phone"})]
+
+
 def test_register_recipient_duplicate_and_bad_id(client, people, make_recipient):
     from vetvol.care.tests.conftest import recipient_raw
 

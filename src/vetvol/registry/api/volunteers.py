@@ -1,9 +1,10 @@
-"""Volunteer endpoints: register, read (masked), update, lifecycle, skills, certificates, talent search."""
+"""Volunteer endpoints: register, read (masked), reveal (audited), update, lifecycle, skills, certificates,
+talent search."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
@@ -76,6 +77,16 @@ class VolunteerOut(Schema):
     publicity_consent: bool
     location_consent: bool
     skills: list[SkillOut]
+    can_reveal: bool
+
+
+class RevealIn(Schema):
+    field: Literal["id_number", "phone", "address"]
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
 
 
 class StatusIn(Schema):
@@ -124,15 +135,15 @@ class SearchOut(Schema):
 
 
 def present(user: Any, volunteer: Volunteer) -> dict[str, Any]:
-    """The API's view of a volunteer: identifiers masked unless the caller may unmask in that region."""
-    full = covers(allowed_prefixes(user, Action.UNMASK), volunteer.region_code)
+    """The API's view of a volunteer: identifiers always masked (with the one masking pattern); the full
+    value is one audited reveal away for those who may unmask in that region (`can_reveal`)."""
     return {
         "id": volunteer.pk,
         "number": volunteer.number,
         "name": volunteer.name,
-        "id_number": volunteer.id_number if full else mask(volunteer.id_number, "id_number"),
-        "phone": volunteer.phone if full else mask(volunteer.phone, "phone"),
-        "address": volunteer.address if full else mask(volunteer.address, "address"),
+        "id_number": mask(volunteer.id_number, "id_number"),
+        "phone": mask(volunteer.phone, "phone"),
+        "address": mask(volunteer.address, "address"),
         "gender": volunteer.gender,
         "birth_year": volunteer.birth_date.year,
         "home_region": volunteer.home_region_id,
@@ -149,6 +160,7 @@ def present(user: Any, volunteer: Volunteer) -> dict[str, Any]:
         "skills": [
             {"code": s.skill.code, "name": s.skill.name, "level": s.level} for s in volunteer.skills.all()
         ],
+        "can_reveal": covers(allowed_prefixes(user, Action.UNMASK), volunteer.region_code),
     }
 
 
@@ -188,11 +200,17 @@ def search(request: HttpRequest, params: Query[SearchParams]):  # type: ignore[n
     }
 
 
-@router.get(
-    "/{volunteer_id}", response=VolunteerOut, summary="One volunteer (identifiers masked unless permitted)"
-)
+@router.get("/{volunteer_id}", response=VolunteerOut, summary="One volunteer, identifiers masked")
 def detail(request: HttpRequest, volunteer_id: int):  # type: ignore[no-untyped-def]
     return present(request.user, _load(request.user, volunteer_id))
+
+
+@router.post(
+    "/{volunteer_id}/reveal", response=RevealOut, summary="The full value of one identifier (audited)"
+)
+def reveal(request: HttpRequest, volunteer_id: int, payload: RevealIn) -> dict:
+    volunteer = _load(request.user, volunteer_id)
+    return {"field": payload.field, "value": actions.reveal(request.user, volunteer, payload.field)}
 
 
 @router.patch("/{volunteer_id}", response=VolunteerOut, summary="Change contact, home or veteran details")

@@ -1,6 +1,7 @@
 """Volunteers: real-name registration, one person one record, masking, scoping, lifecycle."""
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from vetvol.core.idcard import generate_id_number
+from vetvol.core.masking import mask
 from vetvol.core.models import AuditEntry
 from vetvol.registry import actions
 from vetvol.registry.models import Volunteer, VolunteerStatus
@@ -113,11 +115,151 @@ def test_masked_everywhere_for_a_role_without_unmask(client, people, make_volunt
 def test_admin_unmasks_and_the_reveal_is_audited(client, people, make_volunteer):
     v = make_volunteer(10)
     client.force_login(people.futian_admin)
+    assert v.id_number not in client.get(f"/registry/volunteers/{v.pk}/").content.decode()
     response = client.post(f"/registry/volunteers/{v.pk}/reveal/id_number/")
     assert response.status_code == 200 and v.id_number in response.content.decode()
-    assert client.get(f"/api/registry/volunteers/{v.pk}").json()["id_number"] == v.id_number
     entry = AuditEntry.objects.get(action="registry.volunteer.unmask", outcome="success")
     assert entry.detail == {"field": "id_number"} and entry.actor == people.futian_admin
+
+
+def test_edit_form_masks_identifiers_even_for_who_may_unmask(client, people, make_volunteer):
+    v = make_volunteer(20, address="福田区南园路二十号三栋")
+    client.force_login(people.futian_admin)
+    url = f"/registry/volunteers/{v.pk}/edit/"
+    page = client.get(url).content.decode()
+    assert v.id_number not in page and v.phone not in page and v.address not in page
+    assert 'value="138****0020"' in page and 'value="福田区南园路****"' in page
+    assert f'value="{mask(v.id_number, "id_number")}"' in page
+    for field in ("id_number", "phone", "address"):
+        assert f'hx-post="/registry/volunteers/{v.pk}/reveal/{field}/?into=form"' in page
+        assert f'hx-target="#reveal-{field}"' in page
+    assert page.count(">显示</button>") == 3
+    assert re.search(r"<script(?![^>]*\bsrc=)", page) is None  # the htmx attributes need no inline script
+    assert AuditEntry.objects.filter(action="registry.volunteer.unmask").count() == 0
+
+
+def test_edit_form_reveal_fills_the_field_and_is_audited(client, people, make_volunteer):
+    v = make_volunteer(21, address="福田区南园路二十一号")
+    client.force_login(people.futian_admin)
+    response = client.post(f"/registry/volunteers/{v.pk}/reveal/phone/?into=form")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.startswith("<input") and 'name="phone"' in html and 'id="id_phone"' in html
+    assert 'value="13800000021"' in html and "显示" not in html
+    id_input = client.post(f"/registry/volunteers/{v.pk}/reveal/id_number/?into=form").content.decode()
+    assert f'value="{v.id_number}"' in id_input and " disabled" in id_input  # fixed once registered
+    entries = AuditEntry.objects.filter(action="registry.volunteer.unmask").order_by("pk")
+    assert [(e.outcome, e.detail, e.actor) for e in entries] == [
+        ("success", {"field": "phone"}, people.futian_admin),
+        ("success", {"field": "id_number"}, people.futian_admin),
+    ]
+
+
+def test_edit_form_without_unmask_offers_no_reveal(client, people, make_volunteer):
+    v = make_volunteer(22)
+    client.force_login(people.station_staff)  # may change people, may not unmask
+    page = client.get(f"/registry/volunteers/{v.pk}/edit/").content.decode()
+    assert "reveal" not in page and ">显示</button>" not in page and v.phone not in page
+    assert client.post(f"/registry/volunteers/{v.pk}/reveal/phone/?into=form").status_code == 403
+    assert list(AuditEntry.objects.filter(action="registry.volunteer.unmask").values_list("outcome")) == [
+        ("denied",)
+    ]
+
+
+def test_edit_with_unchanged_masked_values_keeps_the_stored_ones(client, people, make_volunteer):
+    v = make_volunteer(23, address="福田区南园路二十三号")
+    client.force_login(people.futian_admin)
+    url = f"/registry/volunteers/{v.pk}/edit/"
+    form = {
+        "name": "改了名字",
+        "id_number": mask(v.id_number, "id_number"),
+        "phone": "138****0023",
+        "home_region": "440304001",
+        "address": "福田区南园路****",
+        "is_veteran": "on",
+        "service_branch": "army",
+        "enlistment_year": v.enlistment_year,
+        "discharge_year": v.discharge_year,
+    }
+    assert client.post(url, form).status_code == 302
+    v.refresh_from_db()
+    assert (v.name, v.id_number, v.phone, v.address) == (
+        "改了名字",
+        volunteer_raw(23)["id_number"],
+        "13800000023",
+        "福田区南园路二十三号",
+    )
+    # after a reveal the full value comes back: an edit of it is saved, the untouched masked one kept
+    assert (
+        client.post(url, {**form, "phone": "13900000023", "id_number": "440304199001011234"}).status_code
+        == 302
+    )
+    v.refresh_from_db()
+    assert (v.id_number, v.phone, v.address) == (
+        volunteer_raw(23)["id_number"],
+        "13900000023",
+        "福田区南园路二十三号",
+    )
+    bad = client.post(url, {**form, "phone": "12345"})
+    assert bad.status_code == 400 and v.address not in bad.content.decode()
+    v.refresh_from_db()
+    assert v.phone == "13900000023"
+    assert AuditEntry.objects.filter(action="registry.volunteer.unmask").count() == 0
+
+
+def test_api_detail_and_search_are_masked_for_who_may_unmask(client, people, make_volunteer):
+    v = make_volunteer(24)
+    client.force_login(people.futian_admin)
+    body = client.get(f"/api/registry/volunteers/{v.pk}").json()
+    assert (body["id_number"], body["phone"], body["address"], body["can_reveal"]) == (
+        mask(v.id_number, "id_number"),
+        "138****0024",
+        mask(v.address, "address"),
+        True,
+    )
+    rows = client.get("/api/registry/volunteers/search?region=440304").json()["results"]
+    assert [(r["id"], r["phone"]) for r in rows] == [(v.pk, "138****0024")]
+    client.force_login(people.station_staff)
+    assert client.get(f"/api/registry/volunteers/{v.pk}").json()["can_reveal"] is False
+    assert AuditEntry.objects.filter(action="registry.volunteer.unmask").count() == 0
+
+
+def test_api_reveal_is_audited_and_scoped(client, people, make_volunteer):
+    v = make_volunteer(25)
+    url = f"/api/registry/volunteers/{v.pk}/reveal"
+
+    def reveal(field):
+        return client.post(url, json.dumps({"field": field}), content_type="application/json")
+
+    assert reveal("phone").status_code == 401
+    client.force_login(people.futian_admin)
+    ok = reveal("phone")
+    assert ok.status_code == 200 and ok.json() == {"field": "phone", "value": "13800000025"}
+    assert reveal("id_number").json() == {"field": "id_number", "value": v.id_number}
+    bad = reveal("name")
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["field"] and bad.json()["detail"] == "输入有误"
+    client.force_login(people.station_staff)  # sees the volunteer, may not unmask
+    denied = reveal("phone")
+    assert denied.status_code == 403 and denied.json()["detail"] == "无权进行此操作"
+    for name in ("tianhe_admin", "outsider"):
+        client.force_login(getattr(people, name))
+        assert reveal("phone").status_code == 404
+    client.force_login(people.futian_admin)
+    assert (
+        client.post(
+            "/api/registry/volunteers/999999/reveal",
+            json.dumps({"field": "phone"}),
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    entries = AuditEntry.objects.filter(action="registry.volunteer.unmask").order_by("pk")
+    assert [(e.outcome, e.detail.get("field"), e.actor) for e in entries] == [
+        ("success", "phone", people.futian_admin),
+        ("success", "id_number", people.futian_admin),
+        ("denied", None, people.station_staff),
+    ]
 
 
 @pytest.mark.parametrize("name", ["outsider", "tianhe_admin", "team_leader", "volunteer"])
@@ -180,7 +322,7 @@ def test_api_registration_reports_field_errors(client, people):
         "/api/registry/volunteers/", json.dumps(volunteer_raw(13)), content_type="application/json"
     )
     assert response.status_code == 201
-    assert response.json()["phone"] == "13800000013"  # a district admin may unmask in Futian
+    assert response.json()["phone"] == "138****0013"  # masked even for who may unmask: reveal is a call
     again = client.post(
         "/api/registry/volunteers/",
         json.dumps(volunteer_raw(14, id_number=volunteer_raw(13)["id_number"])),

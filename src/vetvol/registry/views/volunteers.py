@@ -21,6 +21,7 @@ from vetvol.registry.forms import SelfRegisterForm, StatusForm, VolunteerForm
 from vetvol.registry.models import VolunteerStatus
 
 PAGE_SIZE = 50
+IDENTIFIERS = ("id_number", "phone", "address")  # masked on every form; revealed one at a time, audited
 MAX_PAGE = 100_000  # beyond it the OFFSET alone is the cost, and a huge number must not reach the database
 
 
@@ -130,7 +131,17 @@ def volunteer_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     """The full value of one masked field, for an htmx swap; refused and audited without the right."""
     volunteer = queries.get_volunteer_for_user(request.user, pk)
     value = actions.reveal(request.user, volunteer, field)
-    return render(request, "registry/_revealed.html", {"value": value})
+    # From the edit form (`?into=form`) the value comes back as the form's own input, filled, to edit.
+    into_form = request.GET.get("into") == "form"
+    context = {"value": value, "field": _edit_form(None, {field: value})[field] if into_form else None}
+    return render(request, "registry/_revealed.html", context)
+
+
+def _edit_form(data: Any, initial: dict[str, Any]) -> VolunteerForm:
+    """The edit form: the ID number is fixed once registered."""
+    form = VolunteerForm(data, initial=initial)
+    form.fields["id_number"].disabled = True
+    return form
 
 
 @login_required
@@ -140,7 +151,6 @@ def volunteer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         f: getattr(volunteer, f)
         for f in (
             "name",
-            "address",
             "is_veteran",
             "service_branch",
             "enlistment_year",
@@ -151,26 +161,21 @@ def volunteer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     }
     initial.update(
-        phone=volunteer.phone,
-        id_number=volunteer.id_number,
         home_region=volunteer.home_region_id,
         publicity_consent=volunteer.publicity_consent,
         location_consent=volunteer.location_consent,
         availability=[str(b) for b in range(21) if volunteer.availability >> b & 1],
     )
-    # Without the unmask right the form shows identifiers masked, as the detail page does; a masked value
-    # sent back unchanged keeps the stored one.
-    may_unmask = covers(allowed_prefixes(request.user, Action.UNMASK), volunteer.region_code)
-    masked = {f: mask(getattr(volunteer, f), f) for f in ("id_number", "phone", "address")}
-    if not may_unmask:
-        initial.update(masked)
-    form = VolunteerForm(request.POST or None, initial=initial)
-    form.fields["id_number"].disabled = True
+    # The form shows identifiers masked for everyone, as the detail page does: a masked value sent back
+    # unchanged keeps the stored one. A viewer with the unmask right reveals a field (audited) to edit it.
+    masked = {f: mask(getattr(volunteer, f), f) for f in IDENTIFIERS}
+    initial.update(masked)
+    form = _edit_form(request.POST or None, initial)
     if request.method == "POST" and form.is_valid():
         raw = {**form.raw(), "availability": form.availability_mask()}
         raw.pop("id_number", None)
         for f in ("phone", "address"):
-            if not may_unmask and f in raw and raw[f] == masked[f]:
+            if f in raw and raw[f] == masked[f]:
                 raw[f] = getattr(volunteer, f)
         try:
             actions.update_volunteer(request.user, volunteer, raw)
@@ -185,9 +190,11 @@ def volunteer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存"))
             return redirect("registry:volunteer_detail", pk=volunteer.pk)
+    may_unmask = covers(allowed_prefixes(request.user, Action.UNMASK), volunteer.region_code)
     context = {
         "form": form,
         "v": volunteer,
+        "revealable": [f for f in IDENTIFIERS if may_unmask and getattr(volunteer, f)],
         **_region_choices(form.data.get("home_region") or volunteer.home_region_id),
     }
     return render(request, "registry/volunteer_form.html", context, status=400 if form.errors else 200)

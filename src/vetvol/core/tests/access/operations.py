@@ -48,6 +48,8 @@ OPERATIONS: dict[str, Entry] = {
     "POST /api/registry/volunteers/": C(),
     "GET /api/registry/volunteers/search": G(ANY),
     "GET /api/registry/volunteers/{volunteer_id}": E("P S F St L V Au | P T W Au"),
+    # a reveal needs unmask where the volunteer lives: those who see but may not unmask get 403 (audited)
+    "POST /api/registry/volunteers/{volunteer_id}/reveal": W(ADMINS),
     "PATCH /api/registry/volunteers/{volunteer_id}": W("P S F St V | P T"),
     "POST /api/registry/volunteers/{volunteer_id}/status": W(
         "P S F St | P T", body={"status": "suspended", "reason": "测试"}
