@@ -17,7 +17,7 @@ from vetvol.activities.queries import counting_q, hours_label
 from vetvol.core import audit
 from vetvol.core.exports import Export, export_scope
 from vetvol.core.masking import mask
-from vetvol.core.scoping import Action, allowed_prefixes, covers, subtree_q
+from vetvol.core.scoping import Action, allowed_prefixes, covers
 
 HEADERS = [
     "志愿者编号", "姓名", "证件类型", "证件号码", "项目名称", "活动名称", "服务内容", "服务日期",
@@ -27,14 +27,10 @@ ID_TYPE = "居民身份证"
 _SOURCE = dict(HourSource.choices)
 
 
-def _records(
-    prefixes: list[str] | None, region: str, since: date | None, until: date | None
-) -> QuerySet[HourRecord]:
-    qs = HourRecord.objects.filter(counting_q())
-    if prefixes is not None:
-        qs = qs.filter(subtree_q("region_code", prefixes))
+def _records(user: Any, region: str, since: date | None, until: date | None) -> QuerySet[HourRecord]:
+    qs = HourRecord.objects.restrict(user, Action.EXPORT).filter(counting_q())
     if region:
-        qs = qs.filter(subtree_q("region_code", [region]))
+        qs = qs.within(region)
     if since:
         qs = qs.filter(service_date__gte=since)
     if until:
@@ -62,8 +58,8 @@ def hours_export(
     user: Any, *, region: str = "", since: date | None = None, until: date | None = None, fmt: str = "csv"
 ) -> Export:
     """Counted hour records in the user's export scope; the audit row is written before any row leaves."""
-    prefixes = export_scope(user, region, "activities.export")
-    qs = _records(prefixes, region, since, until)
+    export_scope(user, region, "activities.export")  # refuses, audited, a user who may export nowhere
+    qs = _records(user, region, since, until)
     count = qs.count()
     audit.record(
         "activities.export",

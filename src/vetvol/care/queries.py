@@ -9,17 +9,21 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from vetvol.care.actions.visits import HIDDEN, PLAIN, visit_access
 from vetvol.care.models import (
     OPEN_STATUSES,
     Campaign,
     CampaignTask,
     Case,
+    CaseEntry,
     CaseTask,
     Complaint,
+    EntryKind,
     HelpInvitation,
     HelpRequest,
     Pairing,
     Recipient,
+    Visit,
 )
 from vetvol.core.scoping import Action, get_for_user
 
@@ -150,3 +154,19 @@ def campaign_progress(user: Any, campaign: Campaign, level_len: int) -> list[dic
         .order_by("part")
     )
     return list(rows)
+
+
+def recipient_visits(user: Any, recipient: Recipient, limit: int = 20) -> list[tuple[Visit, str]]:
+    """The recipient's latest visits, each with how `user` sees its summary (actions.visit_access)."""
+    visits = list(recipient.visits.select_related("volunteer").order_by("-visited_on", "-id")[:limit])
+    access = visit_access(user, recipient, visits)
+    return [(v, access[v.pk]) for v in visits]
+
+
+def case_timeline(user: Any, case: Case, *, newest_first: bool = False) -> list[tuple[CaseEntry, str]]:
+    """The case's timeline, each entry with how `user` sees its text: a visit's entry carries the visit's
+    summary, so it is shown as the visit is (actions.visit_access); other entries as written."""
+    order = ("-at", "-id") if newest_first else ("at", "id")
+    entries = list(case.entries.select_related("author", "visit").order_by(*order))
+    access = visit_access(user, case.recipient, [e.visit for e in entries if e.visit is not None])
+    return [(e, access.get(e.visit_id or 0, HIDDEN) if e.kind == EntryKind.VISIT else PLAIN) for e in entries]

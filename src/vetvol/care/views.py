@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from vetvol.activities.queries import volunteer_of
 from vetvol.care import actions, queries
+from vetvol.care.actions.visits import REVEALABLE
 from vetvol.care.forms import CloseForm, LifeEventForm, NoteForm, RecipientForm, ReferralForm, VisitForm
 from vetvol.care.models import (
     OPEN_STATUSES,
@@ -29,6 +30,7 @@ from vetvol.care.models import (
     Pairing,
     Recipient,
     RecipientCategory,
+    Visit,
     VisitMode,
 )
 from vetvol.care.models.recipients import MASK_KIND
@@ -109,7 +111,7 @@ def _recipient_context(request: HttpRequest, recipient: Any, **forms_: Any) -> d
         "can_unmask": actions.may_reveal(request.user, recipient),
         "cases": recipient.cases.select_related("owner").order_by("-opened_at")[:20],
         "pairings": recipient.pairings.select_related("volunteer").order_by("-started_on")[:10],
-        "visits": recipient.visits.select_related("volunteer").order_by("-visited_on", "-id")[:20],
+        "visits": queries.recipient_visits(request.user, recipient),
         "event_form": forms_.get("event_form") or LifeEventForm(),
         "notes": [(f, recipient._meta.get_field(f).verbose_name) for f in MASK_KIND if f.endswith("_notes")],
     }
@@ -130,6 +132,31 @@ def recipient_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
         raise Http404
     value = actions.reveal(request.user, recipient, field)
     return render(request, "registry/_revealed.html", {"value": value})
+
+
+def _reveal_visit(request: HttpRequest, visit: Visit | None, field: str) -> HttpResponse:
+    if visit is None or field not in REVEALABLE:
+        raise Http404
+    value = actions.reveal_visit(request.user, visit, field)
+    return render(request, "registry/_revealed.html", {"value": value})
+
+
+@login_required
+@require_POST
+def recipient_visit_reveal(request: HttpRequest, pk: int, visit: int, field: str) -> HttpResponse:
+    """One visit's hidden summary on the recipient's page, for an htmx swap; refused and audited without
+    the right."""
+    recipient = queries.get_recipient_for_user(request.user, pk)
+    return _reveal_visit(request, recipient.visits.filter(pk=visit).first(), field)
+
+
+@login_required
+@require_POST
+def case_visit_reveal(request: HttpRequest, pk: int, visit: int, field: str) -> HttpResponse:
+    """One visit's hidden summary on the case's timeline, for an htmx swap; refused and audited without
+    the right."""
+    case = queries.get_case_for_user(request.user, pk)
+    return _reveal_visit(request, case.visits.select_related("recipient").filter(pk=visit).first(), field)
 
 
 @login_required
@@ -156,7 +183,7 @@ def _case_context(request: HttpRequest, case: Case, **forms_: Any) -> dict[str, 
         "r": case.recipient,
         "can_change": can_change and case.status in OPEN_STATUSES,
         "tasks": case.tasks.select_related("assignee").order_by("status", "due_at", "id"),
-        "entries": case.entries.select_related("author", "visit").order_by("-at", "-id"),
+        "entries": queries.case_timeline(request.user, case, newest_first=True),
         "members": case.members.select_related("user", "volunteer"),
         "referrals": case.referrals.order_by("-id"),
         "now": timezone.now(),

@@ -7,7 +7,7 @@ P is the half-open range [P, P + ":") — ":" sorts right after "9" — and a pl
 column serves it on SQLite and PostgreSQL alike.
 
 Pages and API call `Model.objects.restrict(user, action)` or a `get_*_for_user` accessor built on
-`get_for_user`; nothing else filters by region by hand.
+`get_for_user`, and narrow to a chosen node with `.within(code)`; nothing else filters by region by hand.
 """
 
 from __future__ import annotations
@@ -103,6 +103,12 @@ class ScopedQuerySet(models.QuerySet):
             if extra is not None:
                 q |= extra
         return self.filter(q)
+
+    def within(self, *codes: str) -> ScopedQuerySet:
+        """Rows in the subtree of any of `codes`: a drill-down to chosen region nodes (the region an export
+        or a page was asked for), not a grant. It only narrows: chain it after `restrict` to keep the user's
+        scope. No codes: no rows."""
+        return self.filter(subtree_q(getattr(self.model, "region_field", "region_code"), codes))
 
 
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)

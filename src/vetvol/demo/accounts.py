@@ -28,3 +28,5 @@ DEMO_ACCOUNTS = [
     DemoAccount("tianhe_social", "天河区社工 林晓燕", Role.SOCIAL_WORKER, "440106"),
     DemoAccount("gd_auditor", "省厅审计员 赵敏", Role.AUDITOR, "44"),
 ]
+
+LOGIN_DISTRICTS = ("440304", "440106")  # Futian and Tianhe, where the district logins work

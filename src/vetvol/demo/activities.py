@@ -1,7 +1,8 @@
-"""Demo activities: projects of district service centres with a shift under way now (volunteers signed up and
-checked in, so the live board shows activity sites and people on site) and shifts recruiting in the coming
-weeks. Built through the activities actions, deterministically from the seed; skipped when the database
-already holds activities."""
+"""Demo activities: projects of district service centres (the districts of the demo logins among them) with
+a shift under way now (volunteers signed up and checked in, so the live board shows activity sites and
+people on site) and shifts recruiting in the coming weeks; their past shifts and hours are
+`vetvol.demo.hours`. Built through the activities actions, deterministically from the seed; skipped when
+the database already holds activities."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 from vetvol.activities import actions
 from vetvol.activities.actions.attendance import ecard_token
 from vetvol.activities.models import Activity, CheckMethod
-from vetvol.core.scoping import subtree_q
+from vetvol.demo.accounts import LOGIN_DISTRICTS
 from vetvol.regions.models import Region, ServiceCentre
 from vetvol.registry.models import Volunteer
 
@@ -97,13 +98,11 @@ def build(
         if not cities or c.code[:4] in cities
     ]
     centres = {c.region_id: c for c in ServiceCentre.objects.filter(region__in=counties)}
+    logins = [c for c in counties if c.code in LOGIN_DISTRICTS]
+    others = [c for c in counties if c.code not in LOGIN_DISTRICTS]
     created = 0
-    for county in rng.sample(counties, min(districts, len(counties))):
-        people = list(
-            Volunteer.objects.filter(subtree_q("region_code", [county.code]), status="active").order_by("pk")[
-                :60
-            ]
-        )
+    for county in logins + rng.sample(others, max(0, min(districts - len(logins), len(others)))):
+        people = list(Volunteer.objects.within(county.code).filter(status="active").order_by("pk")[:60])
         centre = centres.get(county.code)
         if centre is None or len(people) < 5:
             continue

@@ -1,13 +1,13 @@
-"""Demo model volunteers (先进典型): in a few districts the best-ranked volunteers who agreed to have their
-name published are nominated (by the system account), approved by the province admin (never the
-nominator) and published with their consent recorded from a signed form, so the portal's page is not
-empty. Built through the activities actions, deterministically from the seed; skipped when the database
-already holds nominations."""
+"""Demo model volunteers (先进典型): in a few districts where volunteers served hours in the past year (see
+`vetvol.demo.hours`), the best-ranked volunteers who agreed to have their name published are nominated (by
+the system account), approved by the province admin (never the nominator) and published with their
+consent recorded from a signed form, so the portal's page is not empty. Built through the activities
+actions, deterministically from the seed; skipped when the database already holds nominations."""
 
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -15,12 +15,13 @@ from django.utils import timezone
 from vetvol.accounts.models import User
 from vetvol.activities import actions
 from vetvol.activities import exemplars as rules
-from vetvol.activities.models import Exemplar, ExemplarCategory, NameForm
-from vetvol.core.scoping import subtree_q
+from vetvol.activities.models import Exemplar, ExemplarCategory, HourRecord, NameForm
+from vetvol.activities.queries import counting_q
+from vetvol.demo.accounts import LOGIN_DISTRICTS
 from vetvol.registry.models import Volunteer, VolunteerStatus
 
 APPROVER = "gd_admin"  # the demo's province admin (seed_demo creates it before this step)
-FEATURED = ["440304", "440106"]  # Futian and Tianhe first: the demo's logins live there
+FEATURED = LOGIN_DISTRICTS  # Futian and Tianhe first: the demo's logins live there
 PER_DISTRICT = 2
 CITATIONS = {
     ExemplarCategory.SERVICE: "退役不褪色，常年在社区开展志愿服务，带动身边老兵参与公益活动。",
@@ -37,8 +38,7 @@ def _picks(region_code: str, actor: Any, since: date, until: date, count: int) -
         for row in rules.ranking(actor, region_code, since, until, order)[:50]:
             if row["id"] not in chosen:
                 chosen.append(row["id"])
-    consenting = Volunteer.objects.filter(
-        subtree_q("region_code", [region_code]),
+    consenting = Volunteer.objects.within(region_code).filter(
         status=VolunteerStatus.ACTIVE,
         publicity_consent=True,
         user__isnull=True,
@@ -60,7 +60,7 @@ def build(actor: Any, *, seed: int, districts: int = 6, cities: list[str] | None
         return 0
     rng = random.Random(seed)
     today = timezone.localdate()
-    since = date(today.year, 1, 1)
+    since = today - timedelta(days=364)  # the past year, which the demo's hours cover on any day of it
     counties = sorted(
         {
             code[:6]
@@ -71,6 +71,14 @@ def build(actor: Any, *, seed: int, districts: int = 6, cities: list[str] | None
             if len(code) >= 6 and (not cities or code[:4] in cities)
         }
     )
+    served = {
+        code[:6]
+        for code in HourRecord.objects.filter(counting_q(), service_date__gte=since)
+        .order_by()
+        .values_list("volunteer_region_code", flat=True)
+        .distinct()
+    }
+    counties = [c for c in counties if c in served] or counties  # where people have hours to show
     chosen = [c for c in FEATURED if c in counties]
     rest = [c for c in counties if c not in chosen]
     chosen += rng.sample(rest, min(len(rest), max(0, districts - len(chosen))))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
@@ -89,6 +89,15 @@ class MembersIn(Schema):
     volunteer_ids: list[int]
 
 
+class RevealIn(Schema):
+    field: Literal["reporter_phone"]
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
 def _region(user: Any, code: str) -> Region:
     return get_for_user(Region.objects.all(), user, Action.VIEW, code=code)
 
@@ -117,6 +126,16 @@ def incident_create(request: HttpRequest, payload: IncidentIn):  # type: ignore[
 @router.get("/incidents/{incident_id}", summary="Incident with needs, shortfalls, invitations, assignments")
 def incident_get(request: HttpRequest, incident_id: int) -> dict:
     return queries.incident_detail(queries.get_incident_for_user(request.user, incident_id), request.user)
+
+
+@router.post(
+    "/incidents/{incident_id}/reveal",
+    response=RevealOut,
+    summary="The full value of one masked field (audited)",
+)
+def incident_reveal(request: HttpRequest, incident_id: int, payload: RevealIn) -> dict:
+    incident = queries.get_incident_for_user(request.user, incident_id)
+    return {"field": payload.field, "value": actions.reveal(request.user, incident, payload.field)}
 
 
 @router.get("/incidents/{incident_id}/timeline", summary="What happened at an incident, oldest first")

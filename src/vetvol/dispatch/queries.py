@@ -9,7 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from vetvol.core.masking import mask
-from vetvol.core.scoping import Action, get_for_user
+from vetvol.core.scoping import Action, allowed_prefixes, covers, get_for_user
 from vetvol.dispatch.models import (
     ACTIVE_ASSIGNMENT,
     Assignment,
@@ -98,6 +98,8 @@ def shortfall(need: Need, incident: Incident) -> dict[str, Any] | None:
 
 
 def incident_detail(incident: Incident, user: Any) -> dict[str, Any]:
+    """The incident page's and API's view of one incident: needs with shortfalls, invitations, assignments;
+    the reporter's phone masked for everyone (`can_reveal` says who may reveal it)."""
     from vetvol.dispatch.actions import RADII_KM
 
     needs = []
@@ -114,12 +116,14 @@ def incident_detail(incident: Incident, user: Any) -> dict[str, Any]:
                 "shortfall": shortfall(need, incident),
             }
         )
-    unmask = Incident.objects.restrict(user, Action.UNMASK).filter(pk=incident.pk).exists()
     return {
         **incident_row(incident),
         "address": incident.address,
         "reporter_name": incident.reporter_name,
-        "reporter_phone": incident.reporter_phone if unmask else mask(incident.reporter_phone, "phone"),
+        # Masked for everyone, with the one masking pattern; the full number is one audited reveal away
+        # (actions.reveal) for those who may unmask in the incident's region.
+        "reporter_phone": mask(incident.reporter_phone, "phone"),
+        "can_reveal": covers(allowed_prefixes(user, Action.UNMASK), incident.region_code),
         "commander": incident.commander.get_username() if incident.commander else "",
         "people_rescued": incident.people_rescued,
         "bodies_recovered": incident.bodies_recovered,

@@ -8,6 +8,7 @@ urlpatterns = [
     re_path(r"^board/geo/(?P<code>[0-9]{2,12})\.json$", views.board_geo, name="board_geo"),
     path("incidents/new/", views.incident_new, name="incident_new"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident"),
+    path("incidents/<int:pk>/reveal/<str:field>/", views.incident_reveal, name="incident_reveal"),
     path("incidents/<int:pk>/close/", views.incident_close, name="incident_close"),
     path("incidents/<int:pk>/invite-team/", views.incident_invite_team, name="incident_invite_team"),
     path("team-invitations/", views.team_invitations, name="team_invitations"),

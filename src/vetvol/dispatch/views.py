@@ -305,6 +305,15 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def incident_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    """The full value of one masked field, for an htmx swap; refused and audited without the right."""
+    incident = queries.get_incident_for_user(request.user, pk)
+    value = actions.reveal(request.user, incident, field)
+    return render(request, "registry/_revealed.html", {"value": value})
+
+
+@login_required
+@require_POST
 def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
     incident = queries.get_incident_for_user(request.user, pk, Action.CHANGE)
     form = CloseForm(request.POST)

@@ -2,8 +2,8 @@
 
 `export_batch(actor, region, mode)` needs both the export and the unmask right over the region (the files
 carry full ID numbers, which the national system identifies people by); a refusal is audited by `require`.
-Everything read is scoped: volunteers and projects through `restrict(actor, export)`, hour records by the
-same subtree ranges over their organising region, all inside the chosen region.
+Everything read is scoped: volunteers, projects and hour records (by their organising region) through
+`restrict(actor, export)`, all narrowed to the chosen region with `within(code)`.
 
 What "changed" means. Each row's digest (layout columns `in_digest`) is compared with what the national
 system was last sent (`ExportedRow`): a row goes out as 新增 the first time, 变更 when its digest differs,
@@ -166,7 +166,6 @@ class _Run:
         self.full = batch.mode == BatchMode.FULL
         self.window: datetime | None = batch.since - overlap() if batch.since else None
         self.previous = previous
-        self.export_prefixes = allowed_prefixes(actor, Action.EXPORT)
         self.unmask = allowed_prefixes(actor, Action.UNMASK)
         self.names = RegionNames()
         self.centres: dict[str, str] = {}
@@ -336,9 +335,7 @@ class _Run:
     # Volunteers --------------------------------------------------------------------------------------------
 
     def volunteers(self) -> Iterator[list[Any]]:
-        qs = Volunteer.objects.restrict(self.actor, Action.EXPORT).filter(
-            subtree_q("region_code", [self.code])
-        )
+        qs = Volunteer.objects.restrict(self.actor, Action.EXPORT).within(self.code)
         if self.window is not None:
             qs = qs.filter(Q(updated_at__gte=self.window) | Q(pk__in=self._skipped_ids(RowKind.VOLUNTEER)))
         for part in _chunks(qs.defer("address")):
@@ -370,7 +367,7 @@ class _Run:
     def projects(self) -> Iterator[list[Any]]:
         qs = (
             Project.objects.restrict(self.actor, Action.EXPORT)
-            .filter(subtree_q("region_code", [self.code]))
+            .within(self.code)
             .select_related("owner_team", "owner_centre")
         )
         for part in _chunks(qs):
@@ -408,9 +405,7 @@ class _Run:
     # Hour records ------------------------------------------------------------------------------------------
 
     def _hour_queryset(self) -> QuerySet[HourRecord]:
-        qs = HourRecord.objects.filter(subtree_q("region_code", [self.code]))
-        if self.export_prefixes is not None:
-            qs = qs.filter(subtree_q("region_code", self.export_prefixes))
+        qs = HourRecord.objects.restrict(self.actor, Action.EXPORT).within(self.code)
         if self.window is not None:
             prev = self.previous
             max_hour = prev.max_hour_id if prev else 0

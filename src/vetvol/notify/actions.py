@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vetvol.core import audit
+from vetvol.core import audit, rawsql
 from vetvol.notify.kinds import EMAIL, KINDS, PUSH, SMS, Kind
 from vetvol.notify.models import Delivery, DeliveryStatus, Notification, Preference, PushSubscription
 
@@ -78,21 +78,27 @@ def _plan(
     return out
 
 
+NOTES_PER_INSERT = 500  # a statement's parameters stay far below SQLite's and PostgreSQL's limits
+
+
 def enqueue(messages: Sequence[Message], *, now: datetime | None = None) -> list[Notification]:
     """Write the notifications and their deliveries in the caller's transaction (nothing is sent for a
-    change that rolls back); the inbox is told after commit. Messages already written are left alone."""
+    change that rolls back); the inbox is told after commit. Messages already written are left alone, also
+    when a concurrent transaction writes the same (user, kind, key) first: the insert skips it (ON CONFLICT
+    DO NOTHING) instead of failing the caller's change, and only the notifications written here get
+    deliveries. Returns those."""
     if not messages:
         return []
     now = now or timezone.now()
     user_ids = {m.user_id for m in messages}
     seen = set(
         Notification.objects.filter(user_id__in=user_ids, kind__in={m.kind for m in messages})
-        .filter(key__in={m.key for m in messages})
+        .filter(key__in={m.key[:80] for m in messages})
         .values_list("user_id", "kind", "key")
     )
     fresh: dict[tuple[int, str, str], Message] = {}
     for m in messages:
-        fresh.setdefault((m.user_id, m.kind, m.key), m)
+        fresh.setdefault((m.user_id, m.kind, m.key[:80]), m)
     todo = [m for k, m in fresh.items() if k not in seen]
     if not todo:
         return []
@@ -120,7 +126,9 @@ def enqueue(messages: Sequence[Message], *, now: datetime | None = None) -> list
                 region_code=m.region_code,
             )
         )
-    Notification.objects.bulk_create(notes)
+    notes = _insert_new(notes)
+    if not notes:
+        return []
     deliveries: list[Delivery] = []
     for note in notes:
         pref = prefs.get(note.user_id) or Preference(user_id=note.user_id)
@@ -129,6 +137,17 @@ def enqueue(messages: Sequence[Message], *, now: datetime | None = None) -> list
     users = sorted({n.user_id for n in notes})
     transaction.on_commit(lambda: _tell_inboxes(users))
     return notes
+
+
+def _insert_new(notes: list[Notification]) -> list[Notification]:
+    """The notes this transaction wrote: one already there (a concurrent enqueue of the same message that
+    committed first, or is still to commit: the insert waits for it) is skipped, not an IntegrityError."""
+    written: list[Notification] = []
+    for start in range(0, len(notes), NOTES_PER_INSERT):
+        part = notes[start : start + NOTES_PER_INSERT]
+        new = rawsql.insert_new(list(part), unique=("user_id", "kind", "key"))
+        written += [note for note, ok in zip(part, new, strict=True) if ok]
+    return written
 
 
 def _tell_inboxes(user_ids: Iterable[int]) -> None:

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from vetvol.core.scoping import ScopedManager
+
 
 class HourSource(models.TextChoices):
     CHECKIN = "checkin", "签到签退"
@@ -59,7 +61,8 @@ class HourRecord(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    region_field = "region_code"
+    objects = ScopedManager()
+    region_field = "region_code"  # the organising region: staff see the hours given in their regions
 
     class Meta:
         ordering = ["service_date", "id"]
@@ -90,6 +93,9 @@ class HourApproval(models.Model):
     region_code = models.CharField(max_length=12, help_text="the region the approver acted for")
     note = models.CharField(max_length=200, blank=True)
     at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    region_field = "region_code"
 
     class Meta:
         constraints = [

@@ -33,6 +33,7 @@ from vetvol.care.actions.requests import (
     submit_help_request,
     verify_help_request,
 )
+from vetvol.care.actions.visits import reveal_visit, visit_access
 
 __all__ = [
     "DuplicateRecipient",
@@ -63,8 +64,10 @@ __all__ = [
     "resolve_complaint",
     "respond_referral",
     "reveal",
+    "reveal_visit",
     "set_honour_plaque",
     "submit_help_request",
     "update_recipient",
     "verify_help_request",
+    "visit_access",
 ]

@@ -1,9 +1,10 @@
-"""Cases: list (open, overdue), read with tasks and timeline, tasks, notes, visits, referral, closing."""
+"""Cases: list (open, overdue), read with tasks and timeline (visit summaries masked for those who do not
+work the case, revealed one at a time, audited), tasks, notes, visits, referral, closing."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -11,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Schema, Status
 
 from vetvol.care import actions, queries
+from vetvol.care.actions.visits import PLAIN
 from vetvol.care.api.common import (
     Page,
     ShortText,
@@ -26,7 +28,9 @@ from vetvol.care.models import (
     CaseEntry,
     CaseTask,
     Referral,
+    Visit,
 )
+from vetvol.core.masking import mask
 from vetvol.core.scoping import Action
 from vetvol.registry.models import Volunteer
 
@@ -73,6 +77,7 @@ class EntryOut(Schema):
     at: datetime
     author: str
     text: str
+    visit_id: int | None  # a visit's entry: its text is the visit's summary (masked unless yours to read)
 
 
 class ReferralOut(Schema):
@@ -113,6 +118,16 @@ class CloseIn(Schema):
     note: ShortText = ""
 
 
+class VisitRevealIn(Schema):
+    visit_id: int
+    field: Literal["summary"]
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
 def _case_row(c: Case) -> dict[str, Any]:
     return {
         "id": c.pk,
@@ -132,8 +147,16 @@ def _case_row(c: Case) -> dict[str, Any]:
     }
 
 
-def _entry_out(e: CaseEntry) -> dict[str, Any]:
-    return {"id": e.pk, "kind": e.kind, "at": e.at, "author": str(e.author or ""), "text": e.text}
+def _entry_out(e: CaseEntry, access: str = PLAIN) -> dict[str, Any]:
+    text = e.text if access == PLAIN else mask(e.text, "text")
+    return {
+        "id": e.pk,
+        "kind": e.kind,
+        "at": e.at,
+        "author": str(e.author or ""),
+        "text": text,
+        "visit_id": e.visit_id,
+    }
 
 
 def _referral_out(r: Referral) -> dict[str, Any]:
@@ -147,7 +170,7 @@ def _referral_out(r: Referral) -> dict[str, Any]:
     }
 
 
-def _case_out(c: Case) -> dict[str, Any]:
+def _case_out(user: Any, c: Case) -> dict[str, Any]:
     return {
         **_case_row(c),
         "event_type": c.event.event_type,
@@ -160,7 +183,7 @@ def _case_out(c: Case) -> dict[str, Any]:
                 "id", "title", "due_at", "status", "assignee_id", "done_at"
             )
         ),
-        "timeline": [_entry_out(e) for e in c.entries.select_related("author").order_by("at", "id")],
+        "timeline": [_entry_out(e, access) for e, access in queries.case_timeline(user, c)],
         "referrals": [_referral_out(r) for r in c.referrals.order_by("referred_at", "id")],
     }
 
@@ -180,7 +203,14 @@ def case_list(request: HttpRequest, params: Query[CaseFilter]) -> dict:
 
 @router.get("/cases/{case_id}", response=CaseOut, summary="A case with its tasks, timeline and referrals")
 def case_get(request: HttpRequest, case_id: int) -> dict:
-    return _case_out(queries.get_case_for_user(request.user, case_id))
+    return _case_out(request.user, queries.get_case_for_user(request.user, case_id))
+
+
+@router.post("/cases/{case_id}/reveal", response=RevealOut, summary="The full summary of one visit (audited)")
+def case_reveal(request: HttpRequest, case_id: int, payload: VisitRevealIn) -> dict:
+    case = queries.get_case_for_user(request.user, case_id)
+    visit = get_object_or_404(Visit.objects.select_related("recipient"), pk=payload.visit_id, case=case)
+    return {"field": payload.field, "value": actions.reveal_visit(request.user, visit, payload.field)}
 
 
 @router.post("/cases/{case_id}/tasks/{task_id}/complete", response=TaskOut, summary="Mark a case task done")
@@ -229,4 +259,4 @@ def case_referral(request: HttpRequest, case_id: int, payload: ReferralIn):  # t
 def case_close(request: HttpRequest, case_id: int, payload: CloseIn) -> dict:
     case = queries.get_case_for_user(request.user, case_id)
     actions.close_case(request.user, case, outcome=payload.outcome, note=payload.note)
-    return _case_out(queries.get_case_for_user(request.user, case_id))
+    return _case_out(request.user, queries.get_case_for_user(request.user, case_id))

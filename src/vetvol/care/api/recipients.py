@@ -171,4 +171,4 @@ def recipient_reveal(request: HttpRequest, recipient_id: int, payload: RevealIn)
 def life_event(request: HttpRequest, recipient_id: int, payload: LifeEventIn):  # type: ignore[no-untyped-def]
     recipient = queries.get_recipient_for_user(request.user, recipient_id, Action.CHANGE)
     case = actions.record_life_event(request.user, recipient, **payload.dict())
-    return Status(201, _case_out(queries.get_case_for_user(request.user, case.pk)))
+    return Status(201, _case_out(request.user, queries.get_case_for_user(request.user, case.pk)))

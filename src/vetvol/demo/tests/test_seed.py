@@ -7,7 +7,7 @@ import io
 import itertools
 import random
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -220,6 +220,35 @@ def test_demo_activities_under_way_with_people_on_site(built):
     assert on_site().exists()
     assert Activity.objects.filter(starts_at__gt=under_way[0].ends_at).exists()  # recruiting ahead
     assert all(a.checked_out_at is None for a in Attendance.objects.all())
+
+
+def test_past_shifts_give_counted_hours_to_the_model_volunteers_and_others(built):
+    from django.utils import timezone
+
+    from vetvol.accounts.models import User
+    from vetvol.activities import exemplars
+    from vetvol.activities.models import Exemplar, HourRecord
+    from vetvol.activities.queries import counting_q, effective_minutes
+    from vetvol.demo import hours
+
+    staff = HourRecord.objects.filter(source="staff")
+    counted = staff.filter(counting_q())
+    assert counted.count() == staff.count() > 150  # every entry approved by a second person
+    assert all(r.activity_id and r.region_code.startswith("4403") for r in staff)
+    assert not staff.filter(entered_by__username="gd_admin").exists()
+    assert staff.filter(approvals__approver__username="gd_admin").distinct().count() == staff.count()
+    people = staff.values("volunteer_id").distinct().count()
+    assert 80 < people < Volunteer.objects.count() // 4
+    published = list(Exemplar.objects.filter(status="approved", consent_granted=True))
+    assert len(published) >= 2 and all(e.minutes > 0 for e in published)
+    assert all(effective_minutes(e.volunteer) >= e.minutes for e in published)
+    zhou = Volunteer.objects.get(user__username="volunteer_zhou")  # a regular in Futian
+    assert effective_minutes(zhou) > 0
+    city_admin = User.objects.get(username="sz_admin")
+    today = timezone.localdate()
+    ranked = list(exemplars.ranking(city_admin, "4403", today - timedelta(days=364), today))
+    assert len(ranked) == people and ranked[0]["minutes"] >= ranked[-1]["minutes"] > 0
+    assert hours.build(User.objects.get(username="admin"), seed=7) == (0, 0)  # a second run adds nothing
 
 
 def test_care_work_is_seeded_and_scoped(built):

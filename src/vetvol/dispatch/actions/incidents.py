@@ -1,5 +1,5 @@
-"""Run cards (response plans) and incidents: open with the plan and the first round, change, close with
-the outcome (which records the responders' hours)."""
+"""Run cards (response plans) and incidents: open with the plan and the first round, change, reveal the
+reporter's phone (audited), close with the outcome (which records the responders' hours)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -196,6 +196,19 @@ def update_incident(actor: Any, incident: Incident, **fields: Any) -> Incident:
         audit.record("dispatch.incident.update", actor=actor, obj=incident, detail={"fields": sorted(fields)})
         events.emit("dispatch.incident.updated", **incident_payload(incident))
     return incident
+
+
+REVEALABLE = ("reporter_phone",)  # masked on the incident page and in the API; revealed one at a time
+
+
+def reveal(actor: Any, incident: Incident, field: str) -> str:
+    """The full value of a masked field of an incident, for a viewer with the unmask right in its region;
+    every reveal is audited, and so is a refusal."""
+    if field not in REVEALABLE:
+        raise PermissionDenied(field)
+    require(actor, Action.UNMASK, incident.region_code, what="dispatch.incident.unmask")
+    audit.record("dispatch.incident.unmask", actor=actor, obj=incident, detail={"field": field})
+    return str(getattr(incident, field))
 
 
 def close_incident(

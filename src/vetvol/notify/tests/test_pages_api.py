@@ -159,3 +159,37 @@ def test_manifest_and_service_worker(client):
         and sw["Service-Worker-Allowed"] == "/"
         and b'addEventListener("push"' in sw.content
     )
+
+
+# session, user, paginator count, the page, marking it seen, grants and the bell (base page), and the
+# session's save (savepoint, update, release)
+INBOX_QUERIES = 10
+# session, user, grants, paginator count, the page (deliveries with notification and person), the audit
+# row (chain head, insert, head update), the bell, the session's save
+DELIVERY_LOG_QUERIES = 12
+
+
+def test_inbox_page_query_count_is_pinned(client, people, django_assert_max_num_queries):
+    """A full page of 30 notifications costs what one does: no query per row."""
+    for n in range(30):
+        tell(people.volunteer, key=str(n))
+    login(client, people.volunteer)
+    with django_assert_max_num_queries(INBOX_QUERIES):
+        page = client.get(reverse("notify:inbox"))
+    assert page.status_code == 200 and page.content.count(b'class="unread"') == 30
+    assert Notification.objects.filter(user=people.volunteer, seen_at=None).count() == 0
+
+
+def test_delivery_log_query_count_is_pinned(client, people, django_assert_max_num_queries):
+    """30 deliveries to 30 people on the staff's log: the notification and its person come with each
+    delivery, not one query each."""
+    from vetvol.accounts import actions as account_actions
+
+    for n in range(30):
+        user = account_actions.create_user(people.root, username=f"told{n}", password=PASSWORD)
+        tell(user, key=str(n))
+    assert Delivery.objects.filter(region_code="440304001").count() == 30
+    login(client, people.futian_admin)
+    with django_assert_max_num_queries(DELIVERY_LOG_QUERIES):
+        page = client.get(reverse("notify:deliveries"))
+    assert page.status_code == 200 and page.content.count(b'class="status-pending"') == 30

@@ -83,6 +83,9 @@ OPERATIONS: dict[str, Entry] = {
     "GET /api/dispatch/incidents/{incident_id}": E("P S F L Au | P T W Au"),
     "PATCH /api/dispatch/incidents/{incident_id}": W(ADMINS),
     "GET /api/dispatch/incidents/{incident_id}/timeline": E("P S F Au | P T W Au"),
+    # the reporter's phone: those who see the incident but may not unmask get 403 (audited); a one-value
+    # Literal is a `const` in the schema, so the body is given
+    "POST /api/dispatch/incidents/{incident_id}/reveal": W(ADMINS, body={"field": "reporter_phone"}),
     "GET /api/dispatch/board": G("P S F T St W Au"),
     "POST /api/dispatch/incidents/{incident_id}/close": W(ADMINS),
     "POST /api/dispatch/incidents/{incident_id}/team-invitations": W(ADMINS),
@@ -106,6 +109,9 @@ OPERATIONS: dict[str, Entry] = {
     "POST /api/care/campaign-tasks/{task_id}/visit": W("P S F St V | P T"),
     "GET /api/care/cases": G(ANY),
     "GET /api/care/cases/{case_id}": E("P S F St Au | P T W Au"),
+    # a visit's summary (the world has no visit: visit 0 names none, so this proves the case's scoping; who
+    # may reveal is proved in care/tests/test_visit_privacy.py)
+    "POST /api/care/cases/{case_id}/reveal": W(STAFF, body={"visit_id": 0, "field": "summary"}),
     "POST /api/care/cases/{case_id}/tasks/{task_id}/complete": W(STAFF),
     "POST /api/care/cases/{case_id}/notes": W(STAFF),
     "POST /api/care/cases/{case_id}/visits": W(STAFF),

@@ -109,6 +109,8 @@ PAGES: dict[str, E] = {
     "dispatch:board_geo": E("P S F Au | P T W Au", kw=district),
     "dispatch:incident_new": E("*"),
     "dispatch:incident": E("P S F L Au | P T W Au", kw=pk("incident")),
+    # the reporter's phone: those who see the incident but may not unmask get 403 (audited)
+    "dispatch:incident_reveal": E(ADMINS, kw=pk("incident", field="reporter_phone"), post=True),
     "dispatch:incident_close": E(ADMINS, kw=pk("incident"), post=True),
     "dispatch:incident_invite_team": E(ADMINS, kw=pk("incident"), post=True),
     "dispatch:team_invitations": E("*"),
@@ -124,8 +126,19 @@ PAGES: dict[str, E] = {
     "care:recipient_new": E("*"),
     "care:recipient": E("P S F St V Au | P T W Au", kw=pk("recipient")),
     "care:recipient_reveal": E("P S F St | P T", kw=pk("recipient", field="health_notes"), post=True),
+    # a visit's summary: the world has no visit, so this proves the recipient's and case's scoping only (404);
+    # who may reveal is proved in care/tests/test_visit_privacy.py
+    "care:recipient_visit_reveal": E(
+        "P S F St | P T",
+        kw=pk("recipient", visit=0, field="summary"),
+        post=True,
+        note="no visit in the world",
+    ),
     "care:recipient_event": E("P S F St | P T", kw=pk("recipient"), post=True),
     "care:case": E("P S F St Au | P T W Au", kw=pk("case")),
+    "care:case_visit_reveal": E(
+        "P S F St | P T", kw=pk("case", visit=0, field="summary"), post=True, note="no visit in the world"
+    ),
     "care:case_step": E("P S F St | P T", kw=pk("case", step="note"), post=True),
     "care:task_done": E("P S F St | P T", kw=pk("case_task"), post=True),
     "care:campaign_list": E("*", leak=("campaign",)),

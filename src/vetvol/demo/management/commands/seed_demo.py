@@ -20,6 +20,7 @@ from vetvol.demo import activities as demo_activities
 from vetvol.demo import care as demo_care
 from vetvol.demo import exemplars as demo_exemplars
 from vetvol.demo import fund as demo_fund
+from vetvol.demo import hours as demo_hours
 from vetvol.demo import province, teams
 from vetvol.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from vetvol.demo.geography import CITIES, CITY_BRANDS
@@ -87,6 +88,9 @@ class Command(BaseCommand):
         shifts = demo_activities.build(system, seed=options["seed"], cities=cities or None)
         if shifts:
             self.stdout.write(f"activities: {shifts} shifts (one under way in each of their districts)")
+        records, served = demo_hours.build(system, seed=options["seed"], cities=cities or None)
+        if records:
+            self.stdout.write(f"hours: {records} records of past shifts for {served} volunteers, approved")
         care = demo_care.build(
             system, seed=options["seed"], recipients=options["recipients"], cities=cities or None
         )
