@@ -372,17 +372,7 @@ def test_hostile_evidence_is_refused_on_the_page_and_by_the_api(client, people, 
         assert answer.status == 400, (label, answer.status)
         assert f"{name}：只接受 PDF、JPEG 或 PNG 文件" in answer.text, label
         assert answer.peak < bound(len(data)), (label, answer.peak)
-        payload = {
-            "region_code": "440304",
-            "purpose": "mechanism",
-            "account_id": int(form["account"]),
-            "amount": "1000",
-            "recipient_org": form["recipient_org"],
-            "title": form["title"],
-            "description": form["description"],
-            "evidence": [{"name": name, "content_base64": base64.b64encode(data).decode()}],
-        }
-        answer = send_json(client, "/api/fund/disbursements", payload)
+        answer = send_json(client, "/api/fund/disbursements", _api_request(form, name, data))
         assert answer.status == 422, (label, answer.text[:300])
         assert answer.json()["errors"] == [
             {"field": "evidence", "message": f"{name}：只接受 PDF、JPEG 或 PNG 文件"}
@@ -391,13 +381,9 @@ def test_hostile_evidence_is_refused_on_the_page_and_by_the_api(client, people, 
     assert Disbursement.objects.count() == 0 and Evidence.objects.count() == 0
 
 
-def test_a_10_mb_evidence_file_goes_through_the_api(client, people, funded):
-    """The base64 of the largest allowed evidence (13.4 MB of JSON) is within the request limit: before
-    DATA_UPLOAD_MAX_MEMORY_SIZE was raised to it, Django refused any JSON body over 2.5 MB."""
-    client.force_login(people.futian_admin)
-    form = _disbursement_form()
-    data = PDF + b"\0" * (10 * 1024 * 1024 - len(PDF))
-    payload = {
+def _api_request(form: dict, name: str, data: bytes) -> dict:
+    """The API's disbursement request of the page form's figures, with one evidence file."""
+    return {
         "region_code": "440304",
         "purpose": "mechanism",
         "account_id": int(form["account"]),
@@ -405,9 +391,17 @@ def test_a_10_mb_evidence_file_goes_through_the_api(client, people, funded):
         "recipient_org": form["recipient_org"],
         "title": form["title"],
         "description": form["description"],
-        "evidence": [{"name": "申请书.pdf", "content_base64": base64.b64encode(data).decode()}],
+        "evidence": [{"name": name, "content_base64": base64.b64encode(data).decode()}],
     }
-    answer = send_json(client, "/api/fund/disbursements", payload)
+
+
+def test_a_10_mb_evidence_file_goes_through_the_api(client, people, funded):
+    """The base64 of the largest allowed evidence (13.4 MB of JSON) is within the request limit: before
+    DATA_UPLOAD_MAX_MEMORY_SIZE was raised to it, Django refused any JSON body over 2.5 MB."""
+    client.force_login(people.futian_admin)
+    form = _disbursement_form()
+    data = PDF + b"\0" * (10 * 1024 * 1024 - len(PDF))
+    answer = send_json(client, "/api/fund/disbursements", _api_request(form, "申请书.pdf", data))
     assert answer.status == 201, answer.text[:300]
     evidence = Evidence.objects.get()
     assert (evidence.size, evidence.content_type) == (len(data), "application/pdf")
