@@ -59,7 +59,7 @@ def lock_head(head_model: type[models.Model], chains: int) -> tuple[int, str, in
 
 
 def set_head(head_model: type[models.Model], chain: int, last_hash: str, last_seq: int) -> None:
-    rawsql.execute(
+    rawsql.send(
         f'UPDATE "{head_model._meta.db_table}" SET "last_hash" = %s, "last_seq" = %s WHERE "id" = %s',  # noqa: S608
         [last_hash, last_seq, chain],
     )

@@ -5,9 +5,9 @@ together with storing its answer (so a crash leaves neither), a known key with t
 stored answer, a known key with another hash raises KeyReused (the API answers 409).
 
 `run_many(requests, handler)` does the same for a batch (see core.groupcommit): one lookup for all keys,
-the handler once for the new ones, one insert of their answers, all in one transaction. A key sent twice in
-one batch runs once; its twin gets the same answer (or KeyReused, for another body). `run` is a batch of
-one.
+the handler once for the new ones, one insert of their answers, all in one transaction (pipelined for a
+batch of check-ins, see core.rawsql.pipeline). A key sent twice in one batch runs once; its twin gets the
+same answer (or KeyReused, for another body). `run` is a batch of one.
 """
 
 from __future__ import annotations
@@ -62,11 +62,16 @@ def run(user: Any, scope: str, key: str, body: Any, handler: Callable[[], Answer
 
 
 def run_many(
-    requests: Sequence[Request], handler: Callable[[list[Request]], Sequence[Answer | Exception]]
+    requests: Sequence[Request],
+    handler: Callable[[list[Request]], Sequence[Answer | Exception]],
+    *,
+    pipelined: bool = False,
 ) -> list[Answer | Exception]:
     """One answer per request, in order: the stored answer of a known key, else what `handler` answered
-    for it (called once, with the new requests, in one transaction with storing their answers). An
-    exception from the handler for one request is that request's answer and stores nothing for it."""
+    for it (called once, with the new requests, in one transaction with the lookup and storing their
+    answers). An exception from the handler for one request is that request's answer and stores nothing
+    for it. `pipelined`: the transaction's statements are sent without waiting for each answer
+    (core.rawsql.pipeline), for a handler that reads no row counts."""
     answers: list[Answer | Exception | None] = [None] * len(requests)
     digests = [body_hash(r.body) for r in requests]
     first: dict[tuple[int, str, str], int] = {}  # each key's first request in this batch
@@ -78,16 +83,16 @@ def run_many(
             twins.append(i)
         else:
             first[_ident(r)] = i
-    stored = _stored([requests[i] for i in first.values()])
     pending: list[int] = []
-    for ident, i in first.items():
-        if ident in stored:
-            answers[i] = _answer(stored[ident], digests[i], requests[i].key)
-        else:
-            pending.append(i)
-    if pending:
-        try:
-            with transaction.atomic():
+    try:
+        with transaction.atomic(), rawsql.pipeline(pipelined):
+            stored = _stored([requests[i] for i in first.values()])
+            for ident, i in first.items():
+                if ident in stored:
+                    answers[i] = _answer(stored[ident], digests[i], requests[i].key)
+                else:
+                    pending.append(i)
+            if pending:
                 handled = handler([requests[i] for i in pending])
                 rows = []
                 for i, answer in zip(pending, handled, strict=True):
@@ -105,14 +110,16 @@ def run_many(
                             }
                         )
                 rawsql.insert_many(IdempotencyKey, rows)
-        except Exception:
-            # A retry that overlapped the original fails on the original's writes (a unique constraint, a
-            # claim already taken); once the original has committed, its stored answer is the answer.
-            stored = _stored([requests[i] for i in pending])
-            if len(stored) < len(pending):
-                raise
-            for i in pending:
-                answers[i] = _answer(stored[_ident(requests[i])], digests[i], requests[i].key)
+    except Exception:
+        if not pending:  # the lookup itself failed
+            raise
+        # A retry that overlapped the original fails on the original's writes (a unique constraint, a
+        # claim already taken); once the original has committed, its stored answer is the answer.
+        stored = _stored([requests[i] for i in pending])
+        if len(stored) < len(pending):
+            raise
+        for i in pending:
+            answers[i] = _answer(stored[_ident(requests[i])], digests[i], requests[i].key)
     for i in twins:
         original = answers[first[_ident(requests[i])]]
         same = digests[i] == digests[first[_ident(requests[i])]]

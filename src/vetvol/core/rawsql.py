@@ -9,12 +9,20 @@ bind client-side, so every statement is parsed for `%s` and each value quoted in
 psycopg caches that parsing only for statements of at most 50 parameters: a batch of check-ins' inserts
 has more. Here the values travel apart from the text, whose `$n` form is worked out once per statement
 (a batch size is one statement), and the server prepares a statement it has seen five times. In the
-check-in benchmark this took a third off the server's CPU spent in the check-in's own statements."""
+check-in benchmark this took a third off the server's CPU spent in the check-in's own statements.
+
+`pipeline()` sends the statements of a block without waiting for each one's answer (PostgreSQL's pipeline
+mode): a statement whose rows are read waits for its answer, the others (inserts, `send`) travel together
+and their errors surface when the block ends. A batch of check-ins makes six round trips instead of
+eleven."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -80,6 +88,29 @@ def _server_bound_cursor() -> type:
     return ServerBound
 
 
+_pipelined: ContextVar[bool] = ContextVar("vetvol_rawsql_pipelined", default=False)
+
+
+@contextlib.contextmanager
+def pipeline(when: bool = True) -> Iterator[None]:
+    """Inside, on PostgreSQL, statements are sent without waiting for their answers (see the module's
+    docstring); elsewhere, or with `when` false, nothing changes. Only for blocks whose statements read no
+    row count from a cursor (an ORM `update()` does): a pipelined statement's count is not known until the
+    block ends. `execute()` waits for its own. Errors of statements not waited for are raised, as Django's
+    errors, when the block ends: inside a transaction, before it commits."""
+    db = _default()
+    if not when or db.vendor != "postgresql" or _pipelined.get():
+        yield
+        return
+    db.ensure_connection()
+    token = _pipelined.set(True)
+    try:
+        with db.wrap_database_errors, db.connection.pipeline():
+            yield
+    finally:
+        _pipelined.reset(token)
+
+
 def aware(value: Any) -> datetime | None:
     """A datetime column read through a raw cursor: aware from PostgreSQL, naive UTC (or text) from SQLite."""
     if value is None:
@@ -112,21 +143,31 @@ def instances(model: type[M], sql: str, params: list[Any], extra: int = 0) -> li
     """(instance, extra values) per row of a hand-written SELECT of `model`'s columns followed by `extra`
     other values: what `model.objects.raw()` gives, the columns' conversions (dates on SQLite, encrypted
     fields) worked out once per model and column list instead of on every call."""
-    db = _default()
-    with cursor(db) as c:
+    with cursor() as c:
         c.execute(sql, params)
+        rows = c.fetchall()  # first: in a pipeline, the description arrives with the rows
         names = tuple(col[0] for col in c.description)
-        rows = c.fetchall()
-    order, attnames, converters = _loader(model, names[: len(names) - extra], db)
-    found = []
-    n = len(order)
-    for row in rows:
+    n = len(names) - extra
+    build = builder(model, names[:n])
+    return [(build(row), tuple(row[n:])) for row in rows]
+
+
+def builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any]], M]:
+    """A function making an instance of `model` from a hand-written row whose first values are those of
+    `columns` (database column names), converted as the ORM converts them; fields not among `columns` are
+    deferred, as with `only()`."""
+    db = _default()
+    order, attnames, converters = _loader(model, columns, db)
+    alias = db.alias
+
+    def build(row: Sequence[Any]) -> M:
         values = [row[i] for i in order]
         for i, functions, expression in converters:
             for convert in functions:
                 values[i] = convert(values[i], expression, db)
-        found.append((model.from_db(db.alias, attnames, values), tuple(row[n:])))
-    return found
+        return model.from_db(alias, attnames, values)
+
+    return build
 
 
 @functools.lru_cache(maxsize=256)  # per connection (each thread has its own): converters are its methods
@@ -148,10 +189,19 @@ def _loader(
 
 
 def execute(sql: str, params: list[Any]) -> int:
-    """Run one statement; the number of rows it changed."""
+    """Run one statement; the number of rows it changed (in a pipeline, once its answer is back)."""
+    db = _default()
+    waits = db.connection.pipeline() if _pipelined.get() else contextlib.nullcontext()
+    with cursor(db) as c:
+        with db.wrap_database_errors, waits:
+            c.execute(sql, params)
+        return c.rowcount
+
+
+def send(sql: str, params: list[Any]) -> None:
+    """Run one statement whose answer nobody reads: in a pipeline, sent without waiting for it."""
     with cursor() as c:
         c.execute(sql, params)
-        return c.rowcount
 
 
 def insert(obj: models.Model) -> None:
@@ -219,11 +269,12 @@ _PLAIN_FIELDS: tuple[type[models.Field], ...] = (models.CharField, models.TextFi
 _PLAIN_FIELDS = (*_PLAIN_FIELDS, models.BooleanField, models.FloatField, models.ForeignKey)
 
 
-COPY_FROM_ROWS = 50  # insert_many: COPY from this many rows on (PostgreSQL), one INSERT below
+COPY_FROM_ROWS = 50  # insert_many: COPY from this many rows on (PostgreSQL), one INSERT up to it
 
 
 def insert_many(model: type[models.Model], rows: list[dict[str, Any]], batch_size: int = 1000) -> None:
-    """INSERT `rows` ({attname: value}): COPY on PostgreSQL, executemany elsewhere. Missing values take the
+    """INSERT `rows` ({attname: value}): COPY on PostgreSQL (INSERTs of 50 rows in a pipeline, which
+    cannot COPY), executemany elsewhere. Missing values take the
     field's default (now, for auto_now and auto_now_add fields); values go through the field's own
     conversion (encryption, dates) unless it is a plain type the driver takes. Conversions other than
     encryption are remembered per value (the chunk's timestamp, birth dates). Constraints, foreign keys and
@@ -268,7 +319,7 @@ def insert_many(model: type[models.Model], rows: list[dict[str, Any]], batch_siz
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
     with cursor(db) as c, db.wrap_database_errors:
-        if db.vendor == "postgresql" and len(rows) > COPY_FROM_ROWS:
+        if db.vendor == "postgresql" and len(rows) > COPY_FROM_ROWS and not _pipelined.get():
             # COPY: one statement per table and chunk, rows formatted in psycopg's C code. Against one
             # pipelined executemany execution per row, the inserts of 20,000 imported volunteers (73,000
             # rows) took 1.7 s instead of 5.6 s, and 0.7 s of the client's CPU instead of 1.7 s.
@@ -277,11 +328,13 @@ def insert_many(model: type[models.Model], rows: list[dict[str, Any]], batch_siz
                     copy.write_row(values_of(row))
             return
         # A few rows (a batch of check-ins' audit rows and answers): one INSERT of them all, a single round
-        # trip where COPY takes three.
+        # trip where COPY takes three. In a pipeline, where COPY is not possible, INSERTs of that many.
         row_sql = f"({', '.join(['%s'] * len(fields))})"
-        if len(rows) <= COPY_FROM_ROWS:
-            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(rows))}"  # noqa: S608
-            c.execute(sql, [v for row in rows for v in values_of(row)])
+        if len(rows) <= COPY_FROM_ROWS or db.vendor == "postgresql":
+            for start in range(0, len(rows), COPY_FROM_ROWS):
+                chunk = rows[start : start + COPY_FROM_ROWS]
+                sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))}"  # noqa: S608
+                c.execute(sql, [v for row in chunk for v in values_of(row)])
             return
         # Elsewhere one row per statement, executemany: the statement is prepared once. Several rows per
         # statement measured no faster on SQLite.

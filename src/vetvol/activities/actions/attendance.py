@@ -3,6 +3,7 @@ activity's rotating code, or the phone's position inside the activity's geofence
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -13,7 +14,7 @@ from typing import Any, cast
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -122,39 +123,71 @@ class _Standing:
     uninsured: bool
 
 
-def _own_standings(activity: Activity, actors: list[Any]) -> dict[int, _Standing]:
-    """The standing of each actor's own volunteer record at `activity`, by user id, in one query.
+# The activity's columns a check-in reads (its decision, the audit entry, the event); the rest stay deferred.
+_ACTIVITY_FIELDS = (
+    "id", "region_code", "project", "starts_at", "ends_at", "lng", "lat", "geofence_m", "fence_policy",
+    "status", "qr_secret",
+)  # fmt: skip
+_VOLUNTEER_FIELDS = ("id", "number", "user", "location_consent")
+
+
+@functools.cache
+def _columns(model: type[models.Model], names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(cast(models.Field, model._meta.get_field(name)).column for name in names)
+
+
+def _reads(activity_id: int, actors: list[Any]) -> tuple[Activity | None, dict[int, _Standing]]:
+    """The activity (None if there is none) and the standing there of each actor's own volunteer record,
+    by user id: one query for a batch's check-ins to one activity.
 
     Hand-written: this runs for every check-in, thousands a minute at a big event, and compiling the same
-    query through the ORM cost several times what the database spends on it (see core.rawsql)."""
+    query through the ORM cost several times what the database spends on it (see core.rawsql). The day
+    the insurance must cover is the activity's start in local time, worked out by the database the way
+    the ORM's `__date` lookup does."""
     user_ids = sorted({a.pk for a in actors if a.is_authenticated})
-    if not user_ids:
-        return {}
-    day = connection.ops.adapt_datefield_value(timezone.localtime(activity.starts_at).date())
-    sql = (
-        'SELECT v."id", v."number", v."user_id", v."location_consent",'  # noqa: S608
-        f' (SELECT s."id" FROM "{SignUp._meta.db_table}" s WHERE s."activity_id" = %s'
-        ' AND s."volunteer_id" = v."id" AND s."status" = %s LIMIT 1) AS confirmed_signup_id,'
-        f' EXISTS (SELECT 1 FROM "{Attendance._meta.db_table}" a WHERE a."activity_id" = %s'
-        ' AND a."volunteer_id" = v."id") AS checked_in,'
-        f' (SELECT p."insurance_required" FROM "{Project._meta.db_table}" p WHERE p."id" = %s)'
-        " AS insurance_required,"
-        f' EXISTS (SELECT 1 FROM "{InsurancePolicy._meta.db_table}" i WHERE i."volunteer_id" = v."id"'
-        ' AND i."valid_from" <= %s AND i."valid_until" >= %s) AS insured'
-        f' FROM "{Volunteer._meta.db_table}" v WHERE v."user_id" IN ({", ".join(["%s"] * len(user_ids))})'
+    meta = Activity._meta
+    activity_columns, volunteer_columns = (
+        _columns(Activity, _ACTIVITY_FIELDS),
+        _columns(Volunteer, _VOLUNTEER_FIELDS),
     )
-    params = [activity.pk, SignUpStatus.CONFIRMED, activity.pk, activity.project_id, day, day, *user_ids]
-    return {
-        cast(int, v.user_id): _Standing(
-            volunteer=v,
+    day, day_params = connection.ops.datetime_cast_date_sql(
+        'a."starts_at"', (), timezone.get_current_timezone_name()
+    )
+    selected = [*(f'a."{c}"' for c in activity_columns), *(f'v."{c}"' for c in volunteer_columns)]
+    on = f'v."user_id" IN ({", ".join(["%s"] * len(user_ids))})' if user_ids else "1 = 0"
+    sql = (
+        f"SELECT {', '.join(selected)},"  # noqa: S608
+        f' (SELECT s."id" FROM "{SignUp._meta.db_table}" s WHERE s."activity_id" = a."id"'
+        ' AND s."volunteer_id" = v."id" AND s."status" = %s LIMIT 1) AS confirmed_signup_id,'
+        f' EXISTS (SELECT 1 FROM "{Attendance._meta.db_table}" t WHERE t."activity_id" = a."id"'
+        ' AND t."volunteer_id" = v."id") AS checked_in,'
+        ' p."insurance_required",'
+        f' EXISTS (SELECT 1 FROM "{InsurancePolicy._meta.db_table}" i WHERE i."volunteer_id" = v."id"'
+        f' AND i."valid_from" <= {day} AND i."valid_until" >= {day}) AS insured'
+        f' FROM "{meta.db_table}" a INNER JOIN "{Project._meta.db_table}" p ON p."id" = a."project_id"'
+        f' LEFT JOIN "{Volunteer._meta.db_table}" v ON {on}'
+        ' WHERE a."id" = %s'
+    )
+    params = [SignUpStatus.CONFIRMED, *day_params, *day_params, *user_ids, activity_id]
+    rows = rawsql.fetch_all(sql, params)
+    if not rows:
+        return None, {}
+    n, m = len(activity_columns), len(activity_columns) + len(volunteer_columns)
+    activity = rawsql.builder(Activity, activity_columns)(rows[0])
+    volunteer_of = rawsql.builder(Volunteer, volunteer_columns)
+    standings = {}
+    for row in rows:
+        if row[n] is None:  # no volunteer record among the actors
+            continue
+        volunteer = volunteer_of(row[n:m])
+        signup_id, checked_in, insurance_required, insured = row[m:]
+        standings[cast(int, volunteer.user_id)] = _Standing(
+            volunteer=volunteer,
             signup_id=signup_id,
             already=bool(checked_in),
             uninsured=bool(insurance_required) and not insured,
         )
-        for v, (signup_id, checked_in, insurance_required, insured) in rawsql.instances(
-            Volunteer, sql, params, extra=4
-        )
-    }
+    return activity, standings
 
 
 def _scanned_standing(actor: Any, activity: Activity, ecard: str) -> _Standing:
@@ -250,21 +283,22 @@ def check_in(
 
 def check_in_many(requests: list[CheckIn]) -> list[Attendance | Exception]:
     """Record a batch of check-ins (see core.groupcommit): one answer per request, in order, the
-    attendance or the exception refusing that request alone. The reads are one query per activity for the
-    volunteers' own check-ins (an organiser's scan reads its volunteer on its own); the writes are one
-    insert of the attendances, one audit append and one statistics mark, in one transaction. A volunteer
+    attendance or the exception refusing that request alone. The reads are one query per activity, with the
+    standing there of the volunteers checking themselves in (an organiser's scan reads its volunteer on its
+    own); the writes are one insert of the attendances, one audit append and one statistics mark, in one
+    transaction. A volunteer
     checked in twice in one batch, or by a concurrent batch, gets "already checked in" for the later
     request."""
     answers: list[Attendance | Exception | None] = [None] * len(requests)
-    activities = _activities_by_id({r.activity for r in requests if not isinstance(r.activity, Activity)})
-    for r in requests:
-        if isinstance(r.activity, Activity):
-            activities[r.activity.pk] = r.activity
+    activities = {r.activity.pk: r.activity for r in requests if isinstance(r.activity, Activity)}
     own: dict[int, dict[int, _Standing]] = {}
-    for activity_id in {_id(r.activity) for r in requests if r.method != CheckMethod.ORGANISER_SCAN}:
-        if activity_id in activities:
-            actors = [r.actor for r in requests if _id(r.activity) == activity_id]
-            own[activity_id] = _own_standings(activities[activity_id], actors)
+    for activity_id in sorted({_id(r.activity) for r in requests}):
+        to_it = [r for r in requests if _id(r.activity) == activity_id]
+        actors = [r.actor for r in to_it if r.method != CheckMethod.ORGANISER_SCAN]
+        if actors or activity_id not in activities:
+            activity, own[activity_id] = _reads(activity_id, actors)
+            if activity is not None:
+                activities.setdefault(activity_id, activity)
     decided: list[tuple[int, Attendance]] = []
     for i, r in enumerate(requests):
         activity = activities.get(_id(r.activity))
@@ -322,15 +356,6 @@ def check_in_many(requests: list[CheckIn]) -> list[Attendance | Exception]:
             audit.append(entries)
         events.emit_many("activities.checked_in", checked_in)
     return answers  # type: ignore[return-value]
-
-
-def _activities_by_id(ids: set[Any]) -> dict[int, Activity]:
-    """The activities with these ids (hand-written: one query per batch of check-ins, see core.rawsql)."""
-    if not ids:
-        return {}
-    columns = ", ".join(f'"{f.column}"' for f in Activity._meta.concrete_fields)
-    sql = f'SELECT {columns} FROM "{Activity._meta.db_table}" WHERE "id" IN ({", ".join(["%s"] * len(ids))})'  # noqa: S608
-    return {a.pk: a for a, _ in rawsql.instances(Activity, sql, sorted(ids))}
 
 
 def _id(activity: Activity | int) -> int:

@@ -1,6 +1,6 @@
 """Hour records: computed from attendance, append-only in the database, the 8/12-hour rules, approvals."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -194,5 +194,37 @@ def test_insurance_gate_for_risky_activities(people, make_activity, volunteer_wi
         policy_number="P-001",
         valid_from=today,
         valid_until=today + timedelta(days=30),
+    )
+    assert actions.check_in(v.user, activity, method="gps", lat=22.5366, lng=114.0507, at=activity.starts_at)
+
+
+def test_insurance_must_cover_the_local_day_of_the_start(
+    people, make_activity, volunteer_with_login, project
+):
+    """An activity starting at 00:30 Beijing time starts on the previous day in UTC: the policy must cover
+    the local day (the check-in's query works the day out in the database)."""
+    project.insurance_required = True
+    project.save(update_fields=["insurance_required"])
+    local_midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    activity = make_activity(starts_in=local_midnight + timedelta(days=2, minutes=30) - timezone.now())
+    local_day = timezone.localtime(activity.starts_at).date()
+    utc_day = local_day - timedelta(days=1)
+    assert activity.starts_at.astimezone(UTC).date() == utc_day
+    v = volunteer_with_login(9)
+    actions.sign_up(v.user, activity, v)
+    insurance = {"insurer": "中国人寿"}
+    actions.add_insurance(
+        people.station_staff, v, policy_number="P-UTC", valid_from=utc_day, valid_until=utc_day, **insurance
+    )
+    with pytest.raises(ValidationError) as err:
+        actions.check_in(v.user, activity, method="gps", lat=22.5366, lng=114.0507, at=activity.starts_at)
+    assert "本活动有风险，须有当天有效的意外保险才能签到" in err.value.message_dict["volunteer"]
+    actions.add_insurance(
+        people.station_staff,
+        v,
+        policy_number="P-CST",
+        valid_from=local_day,
+        valid_until=local_day,
+        **insurance,
     )
     assert actions.check_in(v.user, activity, method="gps", lat=22.5366, lng=114.0507, at=activity.starts_at)
