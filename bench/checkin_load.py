@@ -35,13 +35,15 @@ and JSON body as the check-in, parsed by the same API stack, nothing written) ru
 the check-ins, 10,000 requests (`BENCH_NOOP_REQUESTS`) with random volunteers' tokens; `ratio_auth` is
 check-in rps / no-op rps, `ratio` stays check-in rps / healthz rps.
 
-Measured (2026-12, 2-core machine, quiet), `.venv/bin/python bench/checkin_load.py`: check-in 488 rps,
-10,000 check-ins (+500 retries) in 21.5 s, p50 31.5 ms, p99 67.9 ms, 0 lost, 0 duplicated, 0 retry
-mismatches; no-op 1,123 rps (p99 37.2 ms); healthz 1,954 rps; ratio_auth 0.43 (target 0.5 not met),
-ratio 0.25. CPU per request: check-in 2.23 ms server + 0.92 ms PostgreSQL, no-op 1.22 + 0.25 ms, healthz
-0.71 + 0.07 ms. Before the hand-written statements were bound server-side and a batch's statistics marks
-written in one insert: 419 rps, 2.74 + 1.00 ms, ratio_auth 0.38. The machine was 84% busy during the
-check-ins: 5% of the backends' samples are idle in a transaction, a batch waiting on the server's Python.
+Measured (2026-12, 2-core machine, quiet), `.venv/bin/python bench/checkin_load.py`: check-in 441 rps,
+10,000 check-ins (+500 retries) in 23.8 s, p50 34.8 ms, p99 70.6 ms, 0 lost, 0 duplicated, 0 retry
+mismatches; no-op 1,035 rps (p99 38.8 ms); healthz 1,799 rps; ratio_auth 0.43 (target 0.5 not met),
+ratio 0.25. CPU per request: check-in 2.45 ms server + 1.02 ms PostgreSQL, no-op 1.33 + 0.29 ms, healthz
+0.77 + 0.08 ms. The same code measured 0.43–0.47 over four runs while the machine's own speed drifted
+(the no-op between 948 and 1,102 rps); a batch's round trips went from eleven to six (pipelined, one read
+for the activity and the standings) without a change beyond that spread. The machine was 84% busy during
+the check-ins: batches wait on the server's Python (PostgreSQL reports idle in a transaction or waiting
+for the client's next statement).
 
 Besides requests per second (which depend on whatever else the machine runs), it reports CPU per request
 of the server processes and of their PostgreSQL backends, and samples what those backends are doing
