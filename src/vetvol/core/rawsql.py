@@ -139,23 +139,11 @@ def fetch_all(sql: str, params: list[Any]) -> list[tuple]:
         return c.fetchall()
 
 
-def instances(model: type[M], sql: str, params: list[Any], extra: int = 0) -> list[tuple[M, tuple[Any, ...]]]:
-    """(instance, extra values) per row of a hand-written SELECT of `model`'s columns followed by `extra`
-    other values: what `model.objects.raw()` gives, the columns' conversions (dates on SQLite, encrypted
-    fields) worked out once per model and column list instead of on every call."""
-    with cursor() as c:
-        c.execute(sql, params)
-        rows = c.fetchall()  # first: in a pipeline, the description arrives with the rows
-        names = tuple(col[0] for col in c.description)
-    n = len(names) - extra
-    build = builder(model, names[:n])
-    return [(build(row), tuple(row[n:])) for row in rows]
-
-
 def builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any]], M]:
     """A function making an instance of `model` from a hand-written row whose first values are those of
-    `columns` (database column names), converted as the ORM converts them; fields not among `columns` are
-    deferred, as with `only()`."""
+    `columns` (database column names): what `model.objects.raw()` gives, the columns' conversions (dates on
+    SQLite, encrypted fields) worked out once per model and column list instead of on every row. Fields
+    not among `columns` are deferred, as with `only()`."""
     db = _default()
     order, attnames, converters = _loader(model, columns, db)
     alias = db.alias

@@ -145,7 +145,6 @@ def _reads(activity_id: int, actors: list[Any]) -> tuple[Activity | None, dict[i
     the insurance must cover is the activity's start in local time, worked out by the database the way
     the ORM's `__date` lookup does."""
     user_ids = sorted({a.pk for a in actors if a.is_authenticated})
-    meta = Activity._meta
     activity_columns, volunteer_columns = (
         _columns(Activity, _ACTIVITY_FIELDS),
         _columns(Volunteer, _VOLUNTEER_FIELDS),
@@ -164,7 +163,8 @@ def _reads(activity_id: int, actors: list[Any]) -> tuple[Activity | None, dict[i
         ' p."insurance_required",'
         f' EXISTS (SELECT 1 FROM "{InsurancePolicy._meta.db_table}" i WHERE i."volunteer_id" = v."id"'
         f' AND i."valid_from" <= {day} AND i."valid_until" >= {day}) AS insured'
-        f' FROM "{meta.db_table}" a INNER JOIN "{Project._meta.db_table}" p ON p."id" = a."project_id"'
+        f' FROM "{Activity._meta.db_table}" a'
+        f' INNER JOIN "{Project._meta.db_table}" p ON p."id" = a."project_id"'
         f' LEFT JOIN "{Volunteer._meta.db_table}" v ON {on}'
         ' WHERE a."id" = %s'
     )
@@ -286,15 +286,17 @@ def check_in_many(requests: list[CheckIn]) -> list[Attendance | Exception]:
     attendance or the exception refusing that request alone. The reads are one query per activity, with the
     standing there of the volunteers checking themselves in (an organiser's scan reads its volunteer on its
     own); the writes are one insert of the attendances, one audit append and one statistics mark, in one
-    transaction. A volunteer
-    checked in twice in one batch, or by a concurrent batch, gets "already checked in" for the later
-    request."""
+    transaction. A volunteer checked in twice in one batch, or by a concurrent batch, gets "already checked
+    in" for the later request."""
     answers: list[Attendance | Exception | None] = [None] * len(requests)
     activities = {r.activity.pk: r.activity for r in requests if isinstance(r.activity, Activity)}
     own: dict[int, dict[int, _Standing]] = {}
     for activity_id in sorted({_id(r.activity) for r in requests}):
-        to_it = [r for r in requests if _id(r.activity) == activity_id]
-        actors = [r.actor for r in to_it if r.method != CheckMethod.ORGANISER_SCAN]
+        actors = [
+            r.actor
+            for r in requests
+            if _id(r.activity) == activity_id and r.method != CheckMethod.ORGANISER_SCAN
+        ]
         if actors or activity_id not in activities:
             activity, own[activity_id] = _reads(activity_id, actors)
             if activity is not None:
