@@ -197,6 +197,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     _db["TEST"] = {"NAME": env_str("VETVOL_TEST_SQLITE_NAME")}
+elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    # core.rawsql's server-bound statements are prepared by the server once seen five times, so the hot
+    # paths' statements are parsed and planned once per connection. Django turns psycopg's prepared
+    # statements off by default (Django's own cursors bind client-side and never prepare). Set
+    # DATABASE_PREPARED_STATEMENTS=false behind a pooler that cannot keep them (PgBouncer before 1.21, or
+    # without max_prepared_statements, in transaction mode).
+    _db.setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -47,3 +47,19 @@ def test_row_counts_and_many_rows_in_a_pipeline(django_user_model):
     assert changed == 120
     assert found == [(119,)]
     assert set(IdempotencyKey.objects.values_list("status_code", flat=True)) == {200}
+
+
+def test_hot_statements_are_prepared_by_the_server():
+    """On PostgreSQL a hand-written statement seen five times on a connection is prepared there, so it is
+    parsed and planned once (Django itself turns psycopg's prepared statements off; settings turn them on
+    unless DATABASE_PREPARED_STATEMENTS=false)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    sql = 'SELECT COUNT(*) FROM "core_idempotencykey" WHERE "scope" = %s'
+    for _ in range(6):
+        assert rawsql.fetch_one(sql, ["prepared"]) == (0,)
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%"scope" = $1%'])
+        assert cur.fetchone()[0] == 1
