@@ -43,7 +43,10 @@ ratio 0.25. CPU per request: check-in 2.45 ms server + 1.02 ms PostgreSQL, no-op
 (the no-op between 948 and 1,102 rps); a batch's round trips went from eleven to six (pipelined, one read
 for the activity and the standings) without a change beyond that spread. The machine was 84% busy during
 the check-ins: batches wait on the server's Python (PostgreSQL reports idle in a transaction or waiting
-for the client's next statement).
+for the client's next statement). With the hot statements prepared by the server (2026-12-07): three
+runs gave ratio_auth 0.452, 0.457 and 0.476 (check-in 514, 488 and 456 rps; no-op 1,137, 1,067 and 958
+rps; p99 61–71 ms); PostgreSQL's CPU per check-in under load stayed about 1.0 ms, though one thread
+writing batches of 5 directly spent a third less of it.
 
 Besides requests per second (which depend on whatever else the machine runs), it reports CPU per request
 of the server processes and of their PostgreSQL backends, and samples what those backends are doing
