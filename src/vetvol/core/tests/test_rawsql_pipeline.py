@@ -61,5 +61,7 @@ def test_hot_statements_are_prepared_by_the_server():
     for _ in range(6):
         assert rawsql.fetch_one(sql, ["prepared"]) == (0,)
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%"scope" = $1%'])
+        cur.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = %s", [rawsql._numbered(sql)]
+        )
         assert cur.fetchone()[0] == 1
